@@ -1,0 +1,1 @@
+"""Parity's backtest harness: replay, parity verification, trade simulation, reports, CLI."""

@@ -1,0 +1,65 @@
+"""The ``parity`` command line: thin commands over the library.
+
+Exit codes: 0 ok, 1 failure (bad data, divergence, unreachable server), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from backtest import commands  # noqa: F401  (attaches every command to the app)
+from backtest._app import app
+from framework.errors import ParameterError, ParityError
+
+__all__ = ["app", "main"]
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+def _version(value: bool) -> None:
+    if value:
+        try:
+            typer.echo(f"parity {version('parity')}")
+        except PackageNotFoundError:
+            typer.echo("parity (not installed)")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Incremental trading signals, proven identical to a full recalculation."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code; user errors become one line on stderr."""
+    try:
+        app(args=argv, prog_name="parity")
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else EXIT_FAILURE
+    except ParameterError as error:
+        _print_error(error)
+        return EXIT_USAGE
+    except ParityError as error:
+        _print_error(error)
+        return EXIT_FAILURE
+    return 0
+
+
+def _print_error(error: Exception) -> None:
+    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {error}", highlight=False)
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,3 @@
+"""``parity data``: inspect and import candle files."""
+
+from __future__ import annotations

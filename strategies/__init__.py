@@ -1,0 +1,1 @@
+"""Concrete strategies shipped with Parity."""
