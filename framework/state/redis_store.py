@@ -1,0 +1,274 @@
+"""`RedisStateStore`: stream state and signal outboxes in Redis, one round trip per batch.
+
+Key layout, for prefix ``parity:`` and stream id ``ma_unified:11e6…:EURUSD:M15``::
+
+    parity:{ma_unified:11e6…:EURUSD:M15}:state    HASH   v = record version, data = record
+    parity:{ma_unified:11e6…:EURUSD:M15}:outbox   STREAM one entry per signal, id <bar ms>-<ns>
+
+Both keys of a stream share the hash tag ``{<stream id>}``, so they live in one
+Redis Cluster slot and the commit script may write both atomically.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import redis
+
+from framework.errors import ConfigError, StoreError
+from framework.state._admin import StoreAdmin
+from framework.state._guard import Guard
+from framework.state._lua import COMMIT, DISCARD, LuaScript
+from framework.state.commits import Commit, CommitResult
+from framework.state.keys import StreamKey
+from framework.state.policy import ConnectionPolicy
+from framework.state.record import StateRecord
+from framework.state.signals import SignalEvent
+from framework.state.urls import describe_client
+
+__all__ = ["DEFAULT_OUTBOX_MAXLEN", "DEFAULT_PREFIX", "RedisStateStore"]
+
+log = logging.getLogger("parity.state")
+
+DEFAULT_PREFIX = "parity:"
+#: Entries kept per outbox (approximately, ``XADD MAXLEN ~``): consumers read it as a
+#: queue, and years of M15 crossover signals stay well below this.
+DEFAULT_OUTBOX_MAXLEN = 10_000
+
+
+class RedisStateStore(StoreAdmin):
+    """State records and signal outboxes of many streams in one Redis database.
+
+    Parameters
+    ----------
+    client : redis.Redis
+        A redis-py (or fakeredis) client with ``decode_responses=False``. Use
+        `open_store` to get one configured from a URL and a `ConnectionPolicy`.
+    prefix : str
+        Prepended to every key; must not contain braces.
+    policy : ConnectionPolicy, optional
+        Circuit-breaker thresholds (timeouts and retries belong to the client).
+    name : str, optional
+        How the store is named in messages; defaults to the client's host and port.
+    outbox_maxlen : int
+        Approximate length cap of each outbox; 0 keeps every entry.
+
+    Notes
+    -----
+    Every call runs under the store's circuit breaker, which holds a lock for the
+    call's duration: one store's calls run one at a time. Batch (`load_many`,
+    `commit_many`) rather than share a store between threads, or give each thread
+    its own store.
+
+    Examples
+    --------
+    >>> from framework.state import StateRecord, StreamKey, SignalEvent, open_store
+    >>> store = open_store("memory", prefix="doctest:")
+    >>> key = StreamKey("ma_unified", "11e62632cc2e4065", "EURUSD", "M15")
+    >>> store.load(key) is None
+    True
+    >>> bar = 1_700_000_100_000_000_000
+    >>> record = StateRecord({"sma_50": b"\\x01" * 8}, watermark_ns=bar, bars_processed=1)
+    >>> stored = store.commit(key, record, [SignalEvent(key.id, bar, "BUY", 1.0871)])
+    >>> stored.version, store.load(key) == stored
+    (1, True)
+    >>> other = StateRecord(watermark_ns=bar, bars_processed=1)   # a writer that also loaded v0
+    >>> store.commit(key, other)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    framework.state.errors.CommitConflict: commit conflict on ...: expected version 0, store has 1
+    >>> [event.side for _, event in store.read_outbox(key)]
+    ['BUY']
+    >>> store.delete([key], include_outbox=True)
+    1
+    """
+
+    def __init__(
+        self,
+        client: redis.Redis[bytes],
+        *,
+        prefix: str = DEFAULT_PREFIX,
+        policy: ConnectionPolicy | None = None,
+        name: str | None = None,
+        outbox_maxlen: int = DEFAULT_OUTBOX_MAXLEN,
+    ) -> None:
+        if "{" in prefix or "}" in prefix:
+            raise ConfigError(f"state key prefix {prefix!r} must not contain braces")
+        if outbox_maxlen < 0:
+            raise ConfigError(f"outbox_maxlen must be ≥ 0, got {outbox_maxlen}")
+        options: dict[str, Any] = client.connection_pool.connection_kwargs
+        if options.get("decode_responses"):
+            raise ConfigError("the state store needs a client with decode_responses=False")
+        self._client = client
+        self._prefix = prefix
+        self._outbox_maxlen = outbox_maxlen
+        self.policy = policy or ConnectionPolicy()
+        self.name = name or describe_client(options)
+        secrets = tuple(str(options[k]) for k in ("password",) if options.get(k))
+        self._guard = Guard(self.name, self.policy, secrets)
+
+    # --- reads ----------------------------------------------------------------------
+    def load(self, key: StreamKey) -> StateRecord | None:
+        """The stream's record, or None if there is none (or it was unusable)."""
+        return self.load_many([key])[key]
+
+    def load_many(self, keys: Sequence[StreamKey]) -> dict[StreamKey, StateRecord | None]:
+        """Records of many streams in one round trip (a non-transactional pipeline).
+
+        A record that does not decode, has an unknown schema version or a key of the
+        wrong type is logged (logger ``parity.state``, one line), deleted unless a
+        writer has replaced it meanwhile, and returned as None: the caller rebuilds it
+        through the full path and commits it as new (version 0).
+        """
+        unique = list(dict.fromkeys(keys))
+        if not unique:
+            return {}
+
+        def run() -> list[Any]:
+            pipe = self._client.pipeline(transaction=False)
+            for key in unique:
+                pipe.hmget(self.state_key(key), ["v", "data"])
+            return pipe.execute(raise_on_error=False)
+
+        replies = self._guard.call("load", run)
+        records: dict[StreamKey, StateRecord | None] = {}
+        unusable: list[tuple[StreamKey, str, str]] = []
+        for key, reply in zip(unique, replies, strict=True):
+            records[key] = None
+            if isinstance(reply, Exception):  # WRONGTYPE: the key is not a hash
+                unusable.append((key, "", f"not a state hash ({reply})"))
+                continue
+            raw_version, data = reply
+            if raw_version is None and data is None:
+                continue
+            seen = "" if raw_version is None else raw_version.decode(errors="replace")
+            try:
+                records[key] = StateRecord.decode(data or b"", version=int(seen or "0"))
+            except ValueError as exc:  # StateDecodeError is one, as is a garbled version
+                unusable.append((key, seen, str(exc)))
+        if unusable:
+            self._discard(unusable)
+        return records
+
+    def read_outbox(
+        self, key: StreamKey, after_id: str = "0-0", count: int = 1000
+    ) -> list[tuple[str, SignalEvent]]:
+        """Up to ``count`` outbox entries after entry id ``after_id``, oldest first.
+
+        Returns ``(entry id, event)`` pairs; pass the last id back to page on.
+        """
+
+        def run() -> list[Any]:
+            rows: list[Any] = self._client.xrange(
+                self.outbox_key(key), min=f"({after_id}", max="+", count=count
+            )
+            return rows
+
+        rows = self._guard.call("read outbox", run)
+        return [(_text(entry_id), SignalEvent.from_fields(fields)) for entry_id, fields in rows]
+
+    # --- writes ---------------------------------------------------------------------
+    def commit(
+        self, key: StreamKey, record: StateRecord, signals: Sequence[SignalEvent] = ()
+    ) -> StateRecord:
+        """Write ``record`` and append ``signals`` atomically, if nobody wrote first.
+
+        Compare-and-set on ``record.version`` (the version loaded; 0 for a new
+        stream): one Lua script checks the stored version, writes the record with
+        version + 1 and appends each signal to the outbox under an entry id derived
+        from its bar, skipping bars the outbox already holds.
+
+        Returns
+        -------
+        StateRecord
+            ``record`` with its new version.
+
+        Raises
+        ------
+        CommitConflict
+            The stored version differs; nothing was written. Reload and retry.
+        StoreUnavailable, StoreError
+            The store is unreachable or refused the command.
+        """
+        return self.commit_many([Commit(key, record, tuple(signals))])[0].unwrap()
+
+    def commit_many(self, commits: Sequence[Commit]) -> list[CommitResult]:
+        """Commit many streams in one round trip; one result per commit, in order.
+
+        Each commit is atomic on its own (see `commit`); a conflict on one stream does
+        not affect the others. Check `CommitResult.committed`.
+
+        If the connection drops after the server ran the batch, redis-py resends it
+        and the commits that had landed report a conflict with themselves: reloading
+        shows their new version, and their signals were appended exactly once.
+        """
+        if not commits:
+            return []
+        calls = [
+            ([self.state_key(c.key), self.outbox_key(c.key)], c.script_args(self._outbox_maxlen))
+            for c in commits
+        ]
+        replies = self._evalsha_many(COMMIT, calls)
+        results: list[CommitResult] = []
+        for commit, reply in zip(commits, replies, strict=True):
+            if isinstance(reply, Exception):
+                raise StoreError(
+                    f"state store {self.name}: commit of {commit.key.id} failed: {reply}; "
+                    "other commits of the batch may have landed, reload before retrying"
+                )
+            result = commit.result(reply)
+            if result.skipped:
+                log.info(
+                    "outbox of %s already holds bars %s; not published again",
+                    commit.key.id,
+                    ", ".join(str(s.bar_time_ns) for s in result.skipped),
+                )
+            results.append(result)
+        return results
+
+    def ping(self) -> None:
+        """Check the store answers; raises `StoreUnavailable` or `StoreError` if not."""
+        self._guard.call("ping", self._client.ping)
+
+    @property
+    def breaker_state(self) -> str:
+        """Circuit-breaker state: ``"closed"``, ``"open"`` or ``"half-open"``."""
+        return self._guard.state
+
+    def close(self) -> None:
+        """Release the client's connections."""
+        self._client.close()
+
+    def __enter__(self) -> RedisStateStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"RedisStateStore({self.name!r}, prefix={self._prefix!r})"
+
+    # --- internals ------------------------------------------------------------------
+    def _evalsha_many(
+        self, script: LuaScript, calls: Sequence[tuple[list[str], Sequence[Any]]]
+    ) -> list[Any]:
+        return self._guard.call(script.name, lambda: script.run_many(self._client, calls))
+
+    def _discard(self, unusable: Sequence[tuple[StreamKey, str, str]]) -> None:
+        for key, _, reason in unusable:
+            log.warning(
+                "discarding state of %s: %s; it will be rebuilt through the full path",
+                key.id,
+                reason,
+            )
+        calls = [([self.state_key(key)], [seen]) for key, seen, _ in unusable]
+        try:
+            self._evalsha_many(DISCARD, calls)
+        except StoreError as exc:  # the records stay unusable; the next load retries
+            log.warning("could not discard unusable state records: %s", exc)
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -1,0 +1,108 @@
+"""Shared helpers of the state-layer tests: stores, policies, records, a round-trip spy."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import fakeredis
+import pytest
+import redis.connection
+
+from framework.state import (
+    ConnectionPolicy,
+    RedisStateStore,
+    SignalEvent,
+    StateRecord,
+    StreamKey,
+    fingerprint,
+)
+
+#: Fails fast and never sleeps: what tests inject instead of the production defaults.
+FAST_POLICY = ConnectionPolicy(
+    connect_timeout_s=0.5,
+    socket_timeout_s=0.5,
+    retries=2,
+    backoff_base_s=0.0,
+    backoff_cap_s=0.0,
+    breaker_fail_max=3,
+    breaker_reset_s=0.3,
+)
+#: A Monday 00:00 UTC in ns, aligned with every timeframe.
+T0 = 1_699_833_600_000_000_000
+M15_NS = 900 * 1_000_000_000
+
+
+def stream(symbol: str = "EURUSD", **params: object) -> StreamKey:
+    """A stream key of ``ma_unified`` on ``symbol``/M15 with ``params``."""
+    params = {"fast": 50, "slow": 200, "kind": "sma", **params}
+    return StreamKey("ma_unified", fingerprint("ma_unified", params), symbol, "M15")
+
+
+def bar(n: int) -> int:
+    """Open time in ns of the ``n``-th M15 bar after `T0`."""
+    return T0 + n * M15_NS
+
+
+def signal(key: StreamKey, n: int, side: str = "BUY") -> SignalEvent:
+    """A signal of ``key`` at bar ``n``."""
+    return SignalEvent(key.id, bar(n), side, 1.0 + n / 10_000, f"bar {n}")  # type: ignore[arg-type]
+
+
+def step(record: StateRecord | None, n: int) -> StateRecord:
+    """The record after processing bar ``n`` (a stand-in for real indicator updates)."""
+    base = record or StateRecord()
+    return dataclasses.replace(
+        base,
+        snapshots={"sma_50": n.to_bytes(8, "little") * 32, "sma_200": b"\x02" * 1024},
+        watermark_ns=bar(n),
+        last_candle_hash=n.to_bytes(16, "little"),
+        bars_processed=base.bars_processed + 1,
+    )
+
+
+def memory_store(**kwargs: object) -> RedisStateStore:
+    """A store on a private fakeredis server (unlike ``open_store("memory")``)."""
+    client = fakeredis.FakeRedis(server=fakeredis.FakeServer())
+    return RedisStateStore(client, policy=FAST_POLICY, **kwargs)  # type: ignore[arg-type]
+
+
+def unique_prefix() -> str:
+    return f"parity-test:{uuid.uuid4().hex}:"
+
+
+class RoundTrips:
+    """Counts requests written to any redis-py connection (one per command or pipeline)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    @contextmanager
+    def counting(self, monkeypatch: pytest.MonkeyPatch) -> Iterator[RoundTrips]:
+        original = redis.connection.AbstractConnection.send_packed_command
+
+        def spy(conn: redis.connection.AbstractConnection, *args: object, **kw: object) -> None:
+            self.count += 1
+            original(conn, *args, **kw)  # type: ignore[arg-type]
+
+        with monkeypatch.context() as patch:
+            patch.setattr(redis.connection.AbstractConnection, "send_packed_command", spy)
+            yield self
+
+
+class ConnectAttempts:
+    """Counts TCP connection attempts of redis-py (each retry is one attempt)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        # _connect is private and absent from the type stubs; it is the one place
+        # every TCP attempt (first try and retries) goes through.
+        original = redis.connection.Connection._connect  # type: ignore[attr-defined]
+
+        def spy(conn: redis.connection.Connection) -> object:
+            self.count += 1
+            return original(conn)
+
+        monkeypatch.setattr(redis.connection.Connection, "_connect", spy)
