@@ -1,5 +1,5 @@
 """Command modules; importing this package attaches every command to the app."""
 
-from backtest.commands import data
+from backtest.commands import backtest, data, verify
 
-__all__ = ["data"]
+__all__ = ["backtest", "data", "verify"]

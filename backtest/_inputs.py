@@ -1,0 +1,114 @@
+"""What several commands share: strategy and data options, and loading them."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from framework.candles import CandleSeries
+from framework.errors import ParameterError
+from framework.loading import load_candles
+from framework.registry import load_strategy
+from framework.strategy import Strategy
+
+__all__ = [
+    "DataOption",
+    "DecimalsOption",
+    "JsonOption",
+    "ParamOption",
+    "StrategyOption",
+    "SymbolOption",
+    "TimeframeOption",
+    "build_strategy",
+    "load_series",
+    "progress_bar",
+]
+
+StrategyOption = Annotated[
+    str,
+    typer.Option(
+        "--strategy", "-s", help="Strategy name (see `parity strategies`) or file.py:ClassName."
+    ),
+]
+DataOption = Annotated[
+    Path, typer.Option("--data", "-d", help="Candle file: CSV, CSV.gz or Parquet.")
+]
+SymbolOption = Annotated[
+    str | None, typer.Option(help="Symbol; default from the file's name.")
+]
+TimeframeOption = Annotated[
+    str | None, typer.Option(help="M1 M5 M15 M30 H1 H4 D1 W1; default from bar spacing.")
+]
+DecimalsOption = Annotated[
+    int | None, typer.Option(help="Price decimals; default from the instrument table or data.")
+]
+ParamOption = Annotated[
+    list[str] | None,
+    typer.Option("--param", "-p", help="Strategy parameter as name=value; repeatable."),
+]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print one JSON object (no table, no progress).")
+]
+
+
+def build_strategy(spec: str, assignments: list[str] | None) -> Strategy:
+    """Load a strategy class and construct it from ``name=value`` strings.
+
+    Examples
+    --------
+    >>> build_strategy("ma_unified", ["fast=20", "kind=ema"])
+    ma_unified(fast=20, slow=200, kind='ema', price='close')
+    >>> build_strategy("ma_unified", ["fast"])
+    Traceback (most recent call last):
+    ...
+    framework.errors.ParameterError: --param expects name=value, got 'fast'
+    """
+    params: dict[str, object] = {}
+    for assignment in assignments or []:
+        name, equals, value = assignment.partition("=")
+        if not equals or not name.strip():
+            raise ParameterError(f"--param expects name=value, got {assignment!r}")
+        params[name.strip()] = value.strip()
+    return load_strategy(spec)(**params)
+
+
+def load_series(
+    path: Path,
+    *,
+    symbol: str | None = None,
+    timeframe: str | None = None,
+    decimals: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> CandleSeries:
+    """Load and validate a candle file, optionally cut to ``[start, end]``."""
+    series = load_candles(path, symbol=symbol, timeframe=timeframe, decimals=decimals)
+    if start is not None or end is not None:
+        series = series.between(start, end)
+        if len(series) == 0:
+            raise ParameterError(f"{path}: no candles between {start} and {end}")
+    return series
+
+
+@contextlib.contextmanager
+def progress_bar(description: str, total: int, *, quiet: bool) -> Iterator[Progress | None]:
+    """A transient Rich progress bar on stderr; nothing when ``quiet``."""
+    if quiet:
+        yield None
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        progress.add_task(description, total=total)
+        yield progress
