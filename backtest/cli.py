@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from backtest import commands  # noqa: F401  (attaches every command to the app)
 from backtest._app import app
@@ -57,7 +58,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _print_error(error: Exception) -> None:
-    Console(stderr=True, soft_wrap=True).print(f"[bold red]error:[/] {error}", highlight=False)
+    # Escaped: a message quoting a cell such as '[1.2]' is text, not Rich markup.
+    message = f"[bold red]error:[/] {escape(str(error))}"
+    Console(stderr=True, soft_wrap=True).print(message, highlight=False)
 
 
 def run() -> None:

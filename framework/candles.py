@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +21,8 @@ from framework.instruments import Instrument
 from framework.timeframes import Timeframe
 
 __all__ = ["PRICE_FIELDS", "Candle", "CandleSeries", "PriceField"]
+
+_Scalar = TypeVar("_Scalar", bound=np.generic)
 
 PriceField = Literal["open", "high", "low", "close", "hl2", "hlc3", "ohlc4"]
 #: Price fields an indicator can read, each an integer combination of OHLC ticks.
@@ -111,7 +113,11 @@ class CandleSeries:
         arrays = {
             name: _frozen(values, np.int64)
             for name, values in (
-                ("time_ns", time_ns), ("open", open), ("high", high), ("low", low), ("close", close)
+                ("time_ns", time_ns),
+                ("open", open),
+                ("high", high),
+                ("low", low),
+                ("close", close),
             )
         }
         series = cls(instrument, timeframe, volume=_frozen(volume, np.float64), **arrays)
@@ -141,22 +147,28 @@ class CandleSeries:
         n = len(self)
         for name in ("open", "high", "low", "close", "volume"):
             if getattr(self, name).size != n:
-                raise DataError(f"column {name} has {getattr(self, name).size} rows, expected {n}",
-                                source=source)
+                raise DataError(
+                    f"column {name} has {getattr(self, name).size} rows, expected {n}",
+                    source=source,
+                )
         body_high = np.maximum(self.open, self.close)
         body_low = np.minimum(self.open, self.close)
         step = np.diff(self.time_ns)
         checks: list[tuple[npt.NDArray[np.bool_], str]] = [
-            ((self.open <= 0) | (self.high <= 0) | (self.low <= 0) | (self.close <= 0),
-             "price is not positive"),
+            (
+                (self.open <= 0) | (self.high <= 0) | (self.low <= 0) | (self.close <= 0),
+                "price is not positive",
+            ),
             (self.high < body_high, "high < max(open, close)"),
             (self.low > body_low, "low > min(open, close)"),
             (~np.isfinite(self.volume), "volume is not finite"),
             (self.volume < 0, "volume is negative"),
             (np.concatenate([[False], step == 0]), "duplicate time"),
             (np.concatenate([[False], step < 0]), "time is earlier than the row before"),
-            (self.timeframe.misaligned(self.time_ns),
-             f"time is not aligned to {self.timeframe.name} bars"),
+            (
+                self.timeframe.misaligned(self.time_ns),
+                f"time is not aligned to {self.timeframe.name} bars",
+            ),
         ]
         first_bad = [(int(np.argmax(bad)), rule) for bad, rule in checks if bad.any()]
         if first_bad:
@@ -185,13 +197,23 @@ class CandleSeries:
     def candle(self, index: int) -> Candle:
         """The bar at ``index`` (negative counts from the end)."""
         return Candle(
-            int(self.time_ns[index]), int(self.open[index]), int(self.high[index]),
-            int(self.low[index]), int(self.close[index]), float(self.volume[index]),
+            int(self.time_ns[index]),
+            int(self.open[index]),
+            int(self.high[index]),
+            int(self.low[index]),
+            int(self.close[index]),
+            float(self.volume[index]),
         )
 
     def __iter__(self) -> Iterator[Candle]:
-        columns = (self.time_ns.tolist(), self.open.tolist(), self.high.tolist(),
-                   self.low.tolist(), self.close.tolist(), self.volume.tolist())
+        columns = (
+            self.time_ns.tolist(),
+            self.open.tolist(),
+            self.high.tolist(),
+            self.low.tolist(),
+            self.close.tolist(),
+            self.volume.tolist(),
+        )
         for row in zip(*columns, strict=True):
             yield Candle(*row)
 
@@ -199,8 +221,14 @@ class CandleSeries:
         """Bars ``start:stop`` as a new series sharing memory (already valid)."""
         part = slice(start, stop)
         return CandleSeries(
-            self.instrument, self.timeframe, self.time_ns[part], self.open[part],
-            self.high[part], self.low[part], self.close[part], self.volume[part],
+            self.instrument,
+            self.timeframe,
+            self.time_ns[part],
+            self.open[part],
+            self.high[part],
+            self.low[part],
+            self.close[part],
+            self.volume[part],
         )
 
     def between(self, start: datetime | None = None, end: datetime | None = None) -> CandleSeries:
@@ -224,8 +252,8 @@ class CandleSeries:
         )
 
 
-def _frozen(values: npt.ArrayLike, dtype: type[np.generic]) -> npt.NDArray[np.generic]:
-    array = np.array(values, dtype=dtype)
+def _frozen(values: npt.ArrayLike, dtype: type[_Scalar]) -> npt.NDArray[_Scalar]:
+    array: npt.NDArray[_Scalar] = np.array(values, dtype=dtype)
     array.flags.writeable = False
     return array
 

@@ -15,11 +15,16 @@ from framework.errors import DataError, ParameterError
 __all__ = ["MAX_DECIMALS", "MAX_TICKS", "Instrument", "infer_decimals", "known_instruments"]
 
 MAX_DECIMALS = 8
-#: Largest price magnitude in ticks: ticks convert to float64 exactly below 2**53.
-MAX_TICKS = 2**53 - 1
-# A float parsed from text carries at most a few ulps of noise (1.1791800000000001);
-# anything further from the tick grid than this fraction of a tick is a real digit.
-_GRID_TOLERANCE_TICKS = 1e-6
+#: Largest price magnitude in ticks. Below 2**51 the price ``ticks / 10**decimals``
+#: (one rounding) times ``10**decimals`` (another) stays within half a tick of
+#: ``ticks``, so float -> ticks -> float round-trips exactly; 2**51 ticks at 8
+#: decimals is a price of 22 million.
+MAX_TICKS = 2**51 - 1
+# A float parsed from text carries a few ulps of noise (1.1791800000000001 is one), and
+# noise is relative to the value: allow 64 ulps (2**-46) off the grid before calling
+# it a real digit. Looser would hide the 8th decimal of 100000.12345678, or call
+# 0.00000001 a whole number.
+_NOISE_RELATIVE = 2.0**-46
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,9 @@ class Instrument:
         decimals = known_instruments().get(symbol.upper())
         return None if decimals is None else cls(symbol.upper(), decimals)
 
-    def to_ticks(self, prices: npt.ArrayLike, *, source: str | None = None) -> npt.NDArray[np.int64]:
+    def to_ticks(
+        self, prices: npt.ArrayLike, *, source: str | None = None
+    ) -> npt.NDArray[np.int64]:
         """Quantize prices to integer ticks; raise `DataError` naming the first bad row.
 
         A price must be finite and lie on the tick grid up to float noise.
@@ -81,13 +88,15 @@ class Instrument:
         bad = off_grid | too_large
         if bad.any():
             row = int(np.argmax(bad))
-            value = values.flat[row]
+            value = float(values.flat[row])
             if not np.isfinite(value):
                 rule = f"price {value} is not finite"
             elif too_large.flat[row]:
                 rule = f"price {value} exceeds {MAX_TICKS} ticks at {self.decimals} decimals"
             else:
-                rule = f"price {value!r} is not a multiple of the tick {self.tick:.{self.decimals}f}"
+                rule = (
+                    f"price {value!r} is not a multiple of the tick {self.tick:.{self.decimals}f}"
+                )
             raise DataError(rule, source=source, row=row + 1)
         return ticks.astype(np.int64)
 
@@ -97,8 +106,7 @@ class Instrument:
 
 
 def _tolerance(ticks: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    # Noise grows with magnitude: a few ulps of the scaled value, never below the floor.
-    return np.maximum(_GRID_TOLERANCE_TICKS, np.abs(ticks) * 1e-12)
+    return np.maximum(np.abs(ticks), 1.0) * _NOISE_RELATIVE
 
 
 def infer_decimals(prices: npt.ArrayLike, *, source: str | None = None) -> int:
@@ -127,7 +135,7 @@ def infer_decimals(prices: npt.ArrayLike, *, source: str | None = None) -> int:
         # Rows that fit a coarser grid fit every finer one: keep only the others.
         remaining, offsets = remaining[~fits], offsets[~fits]
     raise DataError(
-        f"price {remaining[0]!r} fits no precision of {MAX_DECIMALS} decimals or fewer",
+        f"price {float(remaining[0])!r} fits no precision of {MAX_DECIMALS} decimals or fewer",
         source=source,
         row=int(offsets[0]) + 1,
     )
