@@ -40,9 +40,7 @@ StrategyOption = Annotated[
 DataOption = Annotated[
     Path, typer.Option("--data", "-d", help="Candle file: CSV, CSV.gz or Parquet.")
 ]
-SymbolOption = Annotated[
-    str | None, typer.Option(help="Symbol; default from the file's name.")
-]
+SymbolOption = Annotated[str | None, typer.Option(help="Symbol; default from the file's name.")]
 TimeframeOption = Annotated[
     str | None, typer.Option(help="M1 M5 M15 M30 H1 H4 D1 W1; default from bar spacing.")
 ]

@@ -21,8 +21,8 @@ from framework.candles import Candle, CandleSeries
 from framework.engine import FullRun, IncrementalRun, run_full
 from framework.errors import ParameterError
 from framework.state import DEFAULT_OUTBOX_MAXLEN, RedisStateStore, SignalEvent, StateRecord
-from framework.stream import Stream, advance
 from framework.strategy import Strategy
+from framework.stream import Stream, advance
 
 __all__ = ["Chunking", "Mismatch", "VerifyReport", "chunk_sizes", "parse_chunking", "verify"]
 

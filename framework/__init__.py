@@ -1,4 +1,4 @@
-"""Parity's library: candles, instruments, indicators, strategies, state, sources, live processing."""
+"""Parity's library: candles, instruments, indicators, strategies, state, sources, live."""
 
 from framework.candles import PRICE_FIELDS, Candle, CandleSeries
 from framework.errors import (

@@ -57,7 +57,8 @@ class CrossTracker:
 
     def snapshot(self) -> bytes:
         """Versioned bytes of the state."""
-        return msgpack.packb([_FORMAT, self._side, list(self._history)])
+        data: bytes = msgpack.packb([_FORMAT, self._side, list(self._history)])
+        return data
 
     @classmethod
     def restore(cls, data: bytes, lookback: int = 1) -> CrossTracker:

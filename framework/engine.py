@@ -67,7 +67,7 @@ class _Input:
                 return lambda candle: (field(candle),)
             getter = operator.attrgetter(*fields)
             return lambda candle: (sum(getter(candle)),)
-        return operator.attrgetter(*self.fields)  # type: ignore[return-value]
+        return operator.attrgetter(*self.fields)
 
 
 class _Plan:
@@ -154,7 +154,9 @@ def run_full(strategy: Strategy, series: CandleSeries) -> FullRun:
         a, b = values[spec.a], values[spec.b]
         comparison = compare_arrays(a, exact[spec.a], b, exact[spec.b])
         values[name] = cross_batch(comparison, ~(np.isnan(a) | np.isnan(b)))
-    columns = {name: [None if v != v else v for v in array.tolist()] for name, array in values.items()}
+    columns = {
+        name: [None if v != v else v for v in array.tolist()] for name, array in values.items()
+    }
     return FullRun(values, _decide_all(strategy, series, columns))
 
 
@@ -249,12 +251,16 @@ class IncrementalRun:
         """Replace the state with `snapshot` bytes; raise `SnapshotError` if they don't fit."""
         declared = set(self._indicators) | set(self._trackers)
         if set(state) != declared:
-            raise SnapshotError(f"state holds {sorted(state)}, strategy declares {sorted(declared)}")
+            raise SnapshotError(
+                f"state holds {sorted(state)}, strategy declares {sorted(declared)}"
+            )
         indicators = {
             name: expected.restore_like(state[name]) for name, expected in self._indicators.items()
         }
         lookback = self.strategy.lookback
-        self._trackers = {name: CrossTracker.restore(state[name], lookback) for name in self._trackers}
+        self._trackers = {
+            name: CrossTracker.restore(state[name], lookback) for name in self._trackers
+        }
         self._indicators = indicators
         self._wire()
 

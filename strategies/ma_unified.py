@@ -53,7 +53,9 @@ class MAUnifiedStrategy(Strategy):
     fast = Param(50, "fast average period", minimum=1)
     slow = Param(200, "slow average period", minimum=2)
     kind = Param("sma", "average kind", choices=("sma", "ema", "wma"))
-    price = Param("close", "price field", choices=("close", "open", "high", "low", "hl2", "hlc3", "ohlc4"))
+    price = Param(
+        "close", "price field", choices=("close", "open", "high", "low", "hl2", "hlc3", "ohlc4")
+    )
 
     def check(self) -> None:
         """Require ``fast < slow``."""

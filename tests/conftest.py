@@ -20,6 +20,20 @@ import pymongo.database
 import pymongo.errors
 import pytest
 import redis
+from hypothesis import settings
+
+# ===========================================================================
+# Hypothesis profiles, chosen with PARITY_HYPOTHESIS_PROFILE (CI sets "ci"):
+#   ci        hundreds of examples per property, no deadline (CI machines are noisy)
+#   dev       quick local runs
+#   thorough  thousands of examples, for a long local hunt
+# Without it, "default": Hypothesis' 100 examples, no deadline.
+# ===========================================================================
+settings.register_profile("default", deadline=None)
+settings.register_profile("ci", max_examples=300, deadline=None)
+settings.register_profile("dev", max_examples=30, deadline=None)
+settings.register_profile("thorough", max_examples=3000, deadline=None)
+settings.load_profile(os.environ.get("PARITY_HYPOTHESIS_PROFILE", "default"))
 
 # ===========================================================================
 # Real servers: Redis and a MongoDB-wire server (FerretDB + SQLite)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import typer
 from rich.console import Console
@@ -27,7 +27,13 @@ from backtest._inputs import (
 from backtest.commands.verify import EXIT_DIVERGED, report_table
 from backtest.parity import VerifyReport, verify
 from backtest.report import write_report
-from backtest.simulation import Simulation, SimulationSettings, simulate, write_trades_csv
+from backtest.simulation import (
+    Mode,
+    Simulation,
+    SimulationSettings,
+    simulate,
+    write_trades_csv,
+)
 from backtest.stats import Stats, compute_stats
 from framework.candles import CandleSeries
 from framework.engine import run_full
@@ -96,7 +102,7 @@ def backtest_command(
 ) -> None:
     """Backtest a strategy: signals from the full path, trades filled at the next open."""
     settings = SimulationSettings(
-        cash=cash, commission=commission, spread=spread, mode=mode, size=size  # type: ignore[arg-type]
+        cash=cash, commission=commission, spread=spread, mode=cast(Mode, mode), size=size
     )
     chosen = build_strategy(strategy, param)
     series = load_series(
@@ -120,11 +126,19 @@ def backtest_command(
     if report is not None:
         title = f"{chosen!r} on {series.symbol} {series.timeframe.name}"
         write_report(
-            report, series, full.values, full.signals, simulation, stats, title,
+            report,
+            series,
+            full.values,
+            full.signals,
+            simulation,
+            stats,
+            title,
             params=chosen.params,
         )
     if as_json:
-        typer.echo(json.dumps(_as_json(chosen, series, simulation, stats, len(full.signals), parity)))
+        typer.echo(
+            json.dumps(_as_json(chosen, series, simulation, stats, len(full.signals), parity))
+        )
     else:
         _print(chosen, series, stats, len(full.signals), parity, report, trades)
     if parity is not None and not parity.ok:

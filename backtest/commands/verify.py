@@ -62,9 +62,10 @@ def verify_command(
     chunking = parse_chunking(chunks)
     chosen = build_strategy(strategy, param)
     series = load_series(data, symbol=symbol, timeframe=timeframe, decimals=decimals)
-    with open_store(store) as state_store, progress_bar(
-        "verifying", len(series), quiet=as_json
-    ) as bar:
+    with (
+        open_store(store) as state_store,
+        progress_bar("verifying", len(series), quiet=as_json) as bar,
+    ):
         report = verify(
             chosen,
             series,
@@ -93,17 +94,21 @@ def report_table(report: VerifyReport) -> Table:
         ("signals (full / incremental)", f"{report.signals_full} / {report.signals_incremental}"),
         ("chunks / restarts", f"{report.chunks:,} / {report.restarts}"),
         ("store", report.store),
-        ("seconds (full / incremental)",
-         f"{report.seconds_full:.3f} / {report.seconds_incremental:.3f}"),
+        (
+            "seconds (full / incremental)",
+            f"{report.seconds_full:.3f} / {report.seconds_incremental:.3f}",
+        ),
         ("differing values and signals", f"{report.mismatches}"),
         ("verdict", verdict),
     ]
     first = report.first_mismatch
     if first is not None:
         rows.append(
-            ("first difference",
-             f"bar {first.index} ({first.time}) {first.series}: "
-             f"full={first.full!r} incremental={first.incremental!r}")
+            (
+                "first difference",
+                f"bar {first.index} ({first.time}) {first.series}: "
+                f"full={first.full!r} incremental={first.incremental!r}",
+            )
         )
     for row in rows:
         table.add_row(*row)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from framework.instruments import MAX_DECIMALS, MAX_TICKS, Instrument, infer_decimals
 
 # Deterministic: the same examples on every run and machine, nothing kept between runs.
-# The number of examples comes from the active profile (tests/hypothesis_profiles.py).
+# The number of examples comes from the active profile (tests/conftest.py).
 PROPERTY = settings(derandomize=True, database=None, deadline=None)
 
 precisions = st.integers(min_value=0, max_value=MAX_DECIMALS)

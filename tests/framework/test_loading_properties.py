@@ -18,7 +18,7 @@ from framework.loading import load_candles, save_candles
 from framework.timeframes import Timeframe
 
 # Deterministic: the same examples on every run and machine, nothing kept between runs.
-# The number of examples comes from the active profile (tests/hypothesis_profiles.py).
+# The number of examples comes from the active profile (tests/conftest.py).
 PROPERTY = settings(derandomize=True, database=None, deadline=None)
 
 MONDAY_NS = int(pd.Timestamp("2026-01-12", tz="UTC").value)  # on every timeframe's grid

@@ -1,0 +1,369 @@
+"""The live signal processor: many streams per cycle, only new candles, state in Redis.
+
+One cycle loads every stream's record in one round trip, fetches the new closed
+candles in batched queries, advances each stream with O(1) work per candle, commits
+all records with their signals in one round trip, and hands the signals the outbox
+accepted to the sinks. Streams whose state is missing, unreadable or contradicted by
+the source are rebuilt from the source's history; while Redis is unreachable, every
+stream is computed through the full path, so signals never stop and never differ.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from framework.candles import CandleSeries
+from framework.engine import IncrementalRun, run_full
+from framework.errors import ParityError, SourceError, StoreError
+from framework.metrics import ProcessorMetrics
+from framework.sinks import Sink
+from framework.state import (
+    Commit,
+    RedisStateStore,
+    SignalEvent,
+    StateRecord,
+    StreamKey,
+    candle_digest,
+)
+from framework.stream import Stream, StreamStep, advance
+from framework.timeframes import Timeframe
+
+__all__ = ["CandleSource", "CycleReport", "SignalProcessor"]
+
+log = logging.getLogger("parity.processor")
+
+
+class CandleSource(Protocol):
+    """What the processor needs from a candle source (see `framework.sources`)."""
+
+    def fetch_new(
+        self, requests: Sequence[tuple[str, Timeframe, int | None]], *, now_ns: int
+    ) -> dict[tuple[str, Timeframe], CandleSeries]:
+        """Closed candles after each watermark, batched across streams."""
+
+    def history(
+        self, symbol: str, timeframe: Timeframe, *, now_ns: int, limit: int | None = None
+    ) -> CandleSeries:
+        """Every closed candle of a stream, oldest first."""
+
+
+@dataclass
+class CycleReport:
+    """What one cycle did."""
+
+    streams: int = 0
+    candles: int = 0
+    signals: list[SignalEvent] = field(default_factory=list)
+    rebuilt: dict[str, str] = field(default_factory=dict)
+    fallback: bool = False
+    conflicts: int = 0
+    audit_mismatches: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class _Memory:
+    """What the process remembers of a stream between cycles (lost on restart)."""
+
+    run: IncrementalRun | None = None
+    version: int = -1
+    watermark_ns: int | None = None
+    pending: list[SignalEvent] = field(default_factory=list)
+    delivered_upto_ns: int = 0
+
+
+class SignalProcessor:
+    """Runs cycles over a set of streams.
+
+    Parameters
+    ----------
+    streams : sequence of Stream
+        The streams to serve; keys must be distinct.
+    source : CandleSource
+        Where candles come from (MongoDB in production).
+    store : RedisStateStore
+        Where state and the signal outboxes live.
+    sinks : sequence of Sink
+        Also receive each published signal.
+    catch_up_bars : int
+        A stream with no state anywhere publishes signals of at most its last
+        ``catch_up_bars`` closed bars, so a new deployment does not replay history.
+    audit_streams : int
+        Streams per cycle whose state is re-derived through the full path and compared.
+    """
+
+    def __init__(
+        self,
+        streams: Sequence[Stream],
+        source: CandleSource,
+        store: RedisStateStore,
+        *,
+        sinks: Sequence[Sink] = (),
+        metrics: ProcessorMetrics | None = None,
+        catch_up_bars: int = 1,
+        audit_streams: int = 0,
+        seed: int | None = None,
+    ) -> None:
+        self.streams = list(streams)
+        self.source = source
+        self.store = store
+        self.sinks = list(sinks)
+        self.metrics = metrics or ProcessorMetrics()
+        self.catch_up_bars = catch_up_bars
+        self.audit_streams = audit_streams
+        self._random = random.Random(seed)
+        self._memory = {stream.key: _Memory() for stream in self.streams}
+        if len(self._memory) != len(self.streams):
+            raise ParityError("two streams have the same key")
+
+    def cycle(self, now_ns: int | None = None) -> CycleReport:
+        """Run one cycle at ``now_ns`` (default: the wall clock)."""
+        now_ns = time.time_ns() if now_ns is None else now_ns
+        report = CycleReport(streams=len(self.streams))
+        started = time.perf_counter()
+        try:
+            records = self.store.load_many([s.key for s in self.streams])
+        except StoreError as error:
+            log.warning("state store unavailable, computing through the full path: %s", error)
+            self.metrics.errors.labels(kind="store").inc()
+            report.errors.append(str(error))
+            self._fallback_cycle(now_ns, report)
+        else:
+            self._incremental_cycle(records, now_ns, report)
+        report.seconds = time.perf_counter() - started
+        self.metrics.cycle_seconds.observe(report.seconds)
+        return report
+
+    # -- the normal path --------------------------------------------------------------
+
+    def _incremental_cycle(
+        self, records: dict[StreamKey, StateRecord | None], now_ns: int, report: CycleReport
+    ) -> None:
+        requests = []
+        for stream in self.streams:
+            record = records[stream.key]
+            self.metrics.cache.labels(result="miss" if record is None else "hit").inc()
+            # Re-read the watermark bar itself: a changed digest means a correction.
+            watermark = None if record is None else record.watermark_ns
+            after = None if watermark is None else watermark - 1
+            requests.append((stream.instrument.symbol, stream.timeframe, after))
+        try:
+            fetched = self._fetch(requests, now_ns, report)
+        except SourceError:
+            return
+        commits: list[tuple[Stream, StreamStep, list[SignalEvent]]] = []
+        for stream in self.streams:
+            key = stream.key
+            record = records[key]
+            candles = fetched.get((stream.instrument.symbol, stream.timeframe))
+            step_started = time.perf_counter()
+            try:
+                step = self._step(stream, record, candles, now_ns, report)
+            except (SourceError, ParityError) as error:
+                log.error("stream %s failed: %s", key.id, error)
+                self.metrics.errors.labels(kind=type(error).__name__).inc()
+                report.errors.append(f"{key.id}: {error}")
+                continue
+            self.metrics.stream_seconds.observe(time.perf_counter() - step_started)
+            if step is not None:
+                memory = self._memory[key]
+                signals = self._merge_pending(memory, step.signals)
+                commits.append((stream, step, signals))
+        self._commit(commits, report)
+        self._audit(now_ns, report)
+
+    def _fetch(
+        self,
+        requests: list[tuple[str, Timeframe, int | None]],
+        now_ns: int,
+        report: CycleReport,
+    ) -> dict[tuple[str, Timeframe], CandleSeries]:
+        try:
+            fetched = self.source.fetch_new(requests, now_ns=now_ns)
+        except SourceError as error:
+            log.error("candle source failed: %s", error)
+            self.metrics.errors.labels(kind="source").inc()
+            report.errors.append(str(error))
+            raise
+        count = sum(len(series) for series in fetched.values())
+        self.metrics.candles.inc(count)
+        report.candles += count
+        return fetched
+
+    def _step(
+        self,
+        stream: Stream,
+        record: StateRecord | None,
+        candles: CandleSeries | None,
+        now_ns: int,
+        report: CycleReport,
+    ) -> StreamStep | None:
+        """Advance one stream, or rebuild it when its state cannot be trusted."""
+        key = stream.key
+        memory = self._memory[key]
+        if record is None or record.watermark_ns is None:
+            return self._rebuild(stream, record, now_ns, report, "no state")
+        new = list(candles) if candles is not None else []
+        if not new or new[0].time_ns != record.watermark_ns:
+            return self._rebuild(stream, record, now_ns, report, "last bar missing in source")
+        if candle_digest(new[0]) != record.last_candle_hash:
+            return self._rebuild(stream, record, now_ns, report, "last bar changed in source")
+        new = new[1:]
+        if not new:
+            return None
+        warm = memory.run if memory.version == record.version else None
+        step = advance(stream, record, new, warm=warm)
+        memory.watermark_ns = step.record.watermark_ns
+        return step
+
+    def _rebuild(
+        self,
+        stream: Stream,
+        record: StateRecord | None,
+        now_ns: int,
+        report: CycleReport,
+        reason: str,
+    ) -> StreamStep | None:
+        key = stream.key
+        memory = self._memory[key]
+        history = self.source.history(stream.instrument.symbol, stream.timeframe, now_ns=now_ns)
+        if record is not None and record.watermark_ns is not None:
+            log.warning("rebuilding %s: %s", key.id, reason)
+            self.metrics.rebuilds.labels(reason=reason).inc()
+            report.rebuilt[key.id] = reason
+        if len(history) == 0:
+            return None
+        step = advance(stream, None, list(history))
+        horizon = self._publish_after(stream, memory, history)
+        signals = [s for s in step.signals if s.bar_time_ns > horizon]
+        version = 0 if record is None else record.version
+        rebuilt = StateRecord(
+            snapshots=step.record.snapshots,
+            watermark_ns=step.record.watermark_ns,
+            last_candle_hash=step.record.last_candle_hash,
+            bars_processed=step.record.bars_processed,
+            last_signal=step.record.last_signal,
+            version=version,
+        )
+        memory.watermark_ns = rebuilt.watermark_ns
+        return StreamStep(rebuilt, signals, step.run)
+
+    def _publish_after(self, stream: Stream, memory: _Memory, history: CandleSeries) -> int:
+        """Bar time after which a rebuilt stream's signals are new to its consumers."""
+        if memory.watermark_ns is not None:
+            return memory.watermark_ns
+        last = int(history.time_ns[-1])
+        return last - self.catch_up_bars * stream.timeframe.nanoseconds
+
+    def _merge_pending(self, memory: _Memory, signals: list[SignalEvent]) -> list[SignalEvent]:
+        by_bar = {s.bar_time_ns: s for s in memory.pending}
+        by_bar.update({s.bar_time_ns: s for s in signals})
+        return [by_bar[bar] for bar in sorted(by_bar)]
+
+    def _commit(
+        self, commits: list[tuple[Stream, StreamStep, list[SignalEvent]]], report: CycleReport
+    ) -> None:
+        if not commits:
+            return
+        try:
+            results = self.store.commit_many(
+                [Commit(stream.key, step.record, signals) for stream, step, signals in commits]
+            )
+        except StoreError as error:
+            log.warning("commit failed, signals kept for the next cycle: %s", error)
+            self.metrics.errors.labels(kind="store").inc()
+            report.errors.append(str(error))
+            for stream, _, signals in commits:
+                memory = self._memory[stream.key]
+                memory.pending = signals
+                memory.version = -1
+                self._deliver(memory, signals, report)
+            return
+        for (stream, step, signals), result in zip(commits, results, strict=True):
+            memory = self._memory[stream.key]
+            if not result.committed:
+                # Another processor advanced this stream first; next cycle reloads it.
+                report.conflicts += 1
+                memory.version = -1
+                continue
+            memory.pending = []
+            memory.run, memory.version = step.run, step.record.version + 1
+            skipped = set(result.skipped)
+            self._deliver(memory, [s for s in signals if s not in skipped], report)
+
+    def _deliver(self, memory: _Memory, signals: list[SignalEvent], report: CycleReport) -> None:
+        for signal in signals:
+            if signal.bar_time_ns <= memory.delivered_upto_ns:
+                continue
+            memory.delivered_upto_ns = signal.bar_time_ns
+            report.signals.append(signal)
+            self.metrics.signals.labels(side=signal.side).inc()
+            for sink in self.sinks:
+                try:
+                    sink(signal)
+                except Exception as error:  # a broken sink must not stop the others
+                    log.error("sink %r failed for %s: %s", sink, signal.event_id, error)
+                    self.metrics.errors.labels(kind="sink").inc()
+
+    # -- Redis down: the full path ----------------------------------------------------
+
+    def _fallback_cycle(self, now_ns: int, report: CycleReport) -> None:
+        report.fallback = True
+        for stream in self.streams:
+            memory = self._memory[stream.key]
+            try:
+                history = self.source.history(
+                    stream.instrument.symbol, stream.timeframe, now_ns=now_ns
+                )
+            except SourceError as error:
+                report.errors.append(str(error))
+                self.metrics.errors.labels(kind="source").inc()
+                continue
+            self.metrics.fallbacks.inc()
+            if len(history) == 0:
+                continue
+            full = run_full(stream.strategy, history)
+            horizon = self._publish_after(stream, memory, history)
+            stream_id = stream.key.id
+            fresh = [
+                SignalEvent(stream_id, s.time_ns, s.side.value, s.price, s.reason)
+                for s in full.signals
+                if s.time_ns > horizon
+            ]
+            memory.pending = self._merge_pending(memory, fresh)
+            memory.watermark_ns = int(history.time_ns[-1])
+            memory.run, memory.version = None, -1
+            self._deliver(memory, fresh, report)
+
+    # -- audit ------------------------------------------------------------------------
+
+    def _audit(self, now_ns: int, report: CycleReport) -> None:
+        """Re-derive a few streams through the full path and compare with their state."""
+        candidates = [s for s in self.streams if self._memory[s.key].run is not None]
+        for stream in self._random.sample(candidates, min(self.audit_streams, len(candidates))):
+            memory = self._memory[stream.key]
+            if memory.run is None:
+                continue
+            history = self.source.history(stream.instrument.symbol, stream.timeframe, now_ns=now_ns)
+            if len(history) == 0 or int(history.time_ns[-1]) != memory.watermark_ns:
+                continue
+            full = run_full(stream.strategy, history)
+            live = memory.run.values()
+            for name, values in full.values.items():
+                expected, actual = values[-1], live[name]
+                same = (np.isnan(expected) and actual is None) or expected == actual
+                if not same:
+                    log.error("audit: %s differs from the full path in %s", stream.key.id, name)
+                    self.metrics.audit_mismatches.inc()
+                    report.audit_mismatches.append(stream.key.id)
+                    memory.version = -1
+                    self.store.delete([stream.key])
+                    break
