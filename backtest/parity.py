@@ -263,10 +263,11 @@ def _compare(
             found.append(
                 Mismatch(i, times[i].isoformat(), name, _show(expected[i]), _show(actual[i]))
             )
-    full_by_time = {s[0]: s for s in full_signals}
-    incremental_by_time = {s[0]: s for s in incremental_signals}
+    # Grouped, not keyed, by bar time: a signal published twice is a difference too.
+    full_by_time = _by_time(full_signals)
+    incremental_by_time = _by_time(incremental_signals)
     for bar_time in sorted(set(full_by_time) | set(incremental_by_time)):
-        a, b = full_by_time.get(bar_time), incremental_by_time.get(bar_time)
+        a, b = full_by_time.get(bar_time, []), incremental_by_time.get(bar_time, [])
         if a != b:
             count += 1
             i = int(np.searchsorted(series.time_ns, bar_time))
@@ -296,5 +297,12 @@ def _show(value: float) -> float | None:
     return None if np.isnan(value) else float(value)
 
 
-def _signal_text(signal: tuple[Any, ...] | None) -> str | None:
-    return None if signal is None else f"{signal[1]} at {signal[2]!r}"
+def _by_time(signals: list[tuple[Any, ...]]) -> dict[int, list[tuple[Any, ...]]]:
+    grouped: dict[int, list[tuple[Any, ...]]] = {}
+    for signal in signals:
+        grouped.setdefault(signal[0], []).append(signal)
+    return grouped
+
+
+def _signal_text(signals: list[tuple[Any, ...]]) -> str | None:
+    return " + ".join(f"{s[1]} at {s[2]!r}" for s in signals) or None

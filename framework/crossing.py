@@ -66,13 +66,25 @@ class CrossTracker:
         try:
             version, side, history = msgpack.unpackb(data)
         except (ValueError, TypeError, msgpack.UnpackException) as error:
-            raise SnapshotError(f"crossing snapshot is not readable: {error}") from None
-        if version != _FORMAT or len(history) != lookback + 1 or side not in (-1, 0, 1):
+            raise SnapshotError(
+                f"crossing snapshot is not readable ({type(error).__name__}: {error})"
+            ) from None
+        if not (
+            version == _FORMAT
+            and _is_side(side)
+            and isinstance(history, list)
+            and len(history) == lookback + 1
+            and all(entry is None or _is_side(entry) for entry in history)
+        ):
             raise SnapshotError("crossing snapshot has another format or lookback")
         tracker = cls(lookback)
         tracker._side = side
         tracker._history.extend(history)
         return tracker
+
+
+def _is_side(value: object) -> bool:
+    return type(value) is int and -1 <= value <= 1
 
 
 def cross_batch(
@@ -88,6 +100,8 @@ def cross_batch(
     [nan, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, -1.0]
     """
     side = np.where(valid, comparison, 0).astype(np.int8)
+    if side.size == 0:
+        return np.empty(0, dtype=np.float64)
     positions = np.arange(side.size)
     last_strict = np.maximum.accumulate(np.where(side != 0, positions, -1))
     before = np.concatenate(([-1], last_strict[:-1]))

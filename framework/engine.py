@@ -110,6 +110,15 @@ def _split(name: str) -> tuple[str, str | None]:
     return base, output or None
 
 
+def _check_ago(name: str, ago: int, lookback: int) -> None:
+    # Both bars check alike, so a read the live path rejects (or a negative ``ago``, a
+    # look into the future in the full path) fails the same way in both paths.
+    if type(ago) is not int or not 0 <= ago <= lookback:
+        raise ParameterError(
+            f"{name}: ago must be 0..{lookback} (the strategy's lookback), got {ago!r}"
+        )
+
+
 @dataclass
 class FullRun:
     """The full path's result: every declared series as an array, and the signals."""
@@ -121,14 +130,17 @@ class FullRun:
 class _ArrayBar:
     """`Bar` over precomputed lists (NaN already turned into None)."""
 
-    __slots__ = ("_columns", "index", "time_ns")
+    __slots__ = ("_columns", "_lookback", "index", "time_ns")
 
-    def __init__(self, columns: dict[str, list[float | None]]) -> None:
+    def __init__(self, columns: dict[str, list[float | None]], lookback: int) -> None:
         self._columns = columns
+        self._lookback = lookback
         self.index = 0
         self.time_ns = 0
 
     def value(self, name: str, ago: int = 0) -> float | None:
+        if ago:
+            _check_ago(name, ago, self._lookback)
         position = self.index - ago
         return self._columns[name][position] if position >= 0 else None
 
@@ -140,6 +152,9 @@ def run_full(strategy: Strategy, series: CandleSeries) -> FullRun:
     """Run the full path: batch twins over the whole series, then decide per bar."""
     plan = _Plan(strategy, series.instrument)
     values: dict[str, npt.NDArray[np.float64]] = {}
+    # A multi-output indicator's bare name reads its first output (as `_LiveBar` does):
+    # an alias for decide() and crossings, not a series of its own in `values`.
+    first: dict[str, npt.NDArray[np.float64]] = {}
     exact: dict[str, tuple[npt.NDArray[np.generic], int] | None] = {}
     for item in plan.inputs:
         indicator = item.build(strategy.lookback)
@@ -147,15 +162,15 @@ def run_full(strategy: Strategy, series: CandleSeries) -> FullRun:
         outputs = indicator.batch(*arrays)
         for output, array in outputs.items():
             values[item.name if len(outputs) == 1 else f"{item.name}.{output}"] = array
-        if len(outputs) > 1:
-            values[item.name] = outputs[indicator.outputs[0]]
+        first[item.name] = outputs[indicator.outputs[0]]
         exact[item.name] = indicator.batch_exact(*arrays)
     for name, spec in plan.crossings:
-        a, b = values[spec.a], values[spec.b]
+        a, b = first[spec.a], first[spec.b]
         comparison = compare_arrays(a, exact[spec.a], b, exact[spec.b])
         values[name] = cross_batch(comparison, ~(np.isnan(a) | np.isnan(b)))
     columns = {
-        name: [None if v != v else v for v in array.tolist()] for name, array in values.items()
+        name: [None if v != v else v for v in array.tolist()]
+        for name, array in (first | values).items()
     }
     return FullRun(values, _decide_all(strategy, series, columns))
 
@@ -163,7 +178,7 @@ def run_full(strategy: Strategy, series: CandleSeries) -> FullRun:
 def _decide_all(
     strategy: Strategy, series: CandleSeries, columns: dict[str, list[float | None]]
 ) -> list[SignalAt]:
-    bar = _ArrayBar(columns)
+    bar = _ArrayBar(columns, strategy.lookback)
     closes = series.prices("close").tolist()
     signals: list[SignalAt] = []
     decide = strategy.decide
@@ -215,7 +230,7 @@ class IncrementalRun:
             (self._trackers[name], self._indicators[spec.a], self._indicators[spec.b])
             for name, spec in self._plan.crossings
         ]
-        self._bar = _LiveBar(self._indicators, self._trackers)
+        self._bar = _LiveBar(self._indicators, self._trackers, self.strategy.lookback)
 
     def step(self, candle: Candle) -> SignalAt | None:
         """Process one closed candle; return the signal it gives, if any."""
@@ -268,18 +283,24 @@ class IncrementalRun:
 class _LiveBar:
     """`Bar` over live indicator objects."""
 
-    __slots__ = ("_indicators", "_trackers", "time_ns")
+    __slots__ = ("_indicators", "_lookback", "_trackers", "time_ns")
 
     def __init__(
-        self, indicators: Mapping[str, Indicator], trackers: Mapping[str, CrossTracker]
+        self,
+        indicators: Mapping[str, Indicator],
+        trackers: Mapping[str, CrossTracker],
+        lookback: int,
     ) -> None:
         self._indicators = indicators
         self._trackers = trackers
+        self._lookback = lookback
         self.time_ns = 0
 
     def value(self, name: str, ago: int = 0) -> float | None:
         tracker = self._trackers.get(name)
         if tracker is not None:
+            if ago:
+                _check_ago(name, ago, self._lookback)
             crossed = tracker.get(ago)
             return None if crossed is None else float(crossed)
         base, output = _split(name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, overload
@@ -63,9 +64,15 @@ class Param(Generic[T]):
     def coerce(self, value: object, *, owner: str) -> T:
         """Convert and check ``value``; raise `ParameterError` naming ``owner`` and the rule."""
         converted = self._convert(value, owner)
+        if isinstance(converted, float) and not math.isfinite(converted):
+            # NaN would pass every bound check below (all comparisons are False).
+            raise ParameterError(f"{owner}: {self.name} must be a finite number, got {value!r}")
         if self.choices is not None and converted not in self.choices:
             options = ", ".join(str(choice) for choice in self.choices)
-            raise ParameterError(f"{owner}: {self.name} must be one of {options}, got {value!r}")
+            hint = did_you_mean(str(converted), [str(choice) for choice in self.choices])
+            raise ParameterError(
+                f"{owner}: {self.name} must be one of {options}, got {value!r}{hint}"
+            )
         if self.minimum is not None and converted < self.minimum:  # type: ignore[operator]
             raise ParameterError(f"{owner}: {self.name} must be ≥ {self.minimum}, got {converted}")
         if self.maximum is not None and converted > self.maximum:  # type: ignore[operator]

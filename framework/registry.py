@@ -41,6 +41,8 @@ def load_strategy(spec: str) -> type[Strategy]:
     path, colon, class_name = spec.rpartition(":")
     if colon and path.endswith(".py"):
         return _from_file(Path(path), class_name)
+    if spec.endswith(".py"):
+        raise ParameterError(f"strategy {spec!r}: name the class too, as {spec}:ClassName")
     points = {point.name: point for point in entry_points(group=ENTRY_POINT_GROUP)}
     if spec not in points:
         installed = ", ".join(sorted(points)) or "none"

@@ -88,7 +88,8 @@ def advance(
         run = IncrementalRun(stream.strategy, stream.instrument)
     stream_id = stream.key.id
     watermark = record.watermark_ns
-    signals: list[SignalEvent] = []
+    # Every time is checked before any candle is fed: a rejected chunk leaves ``warm``
+    # exactly at ``record``'s state, so the caller may keep using it.
     for candle in candles:
         if watermark is not None and candle.time_ns <= watermark:
             raise DataError(
@@ -96,6 +97,8 @@ def advance(
                 source=stream_id,
             )
         watermark = candle.time_ns
+    signals: list[SignalEvent] = []
+    for candle in candles:
         signal = run.step(candle)
         if signal is not None:
             signals.append(_event(stream_id, signal))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -19,7 +20,7 @@ __all__ = ["strategies"]
 def strategies(as_json: JsonOption = False) -> None:
     """List installed strategies with their parameters, defaults and help."""
     found = available_strategies()
-    listing = {
+    listing: dict[str, dict[str, Any]] = {
         name: {
             "class": f"{cls.__module__}.{cls.__qualname__}",
             "summary": (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else "",
