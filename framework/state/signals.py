@@ -51,6 +51,14 @@ class SignalEvent:
     reason: str = ""
 
     def __post_init__(self) -> None:
+        for name in ("stream_id", "reason"):
+            text = getattr(self, name)
+            if not isinstance(text, str):
+                raise ParameterError(f"signal {name} must be text, got {text!r}")
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ParameterError(f"signal {name} is not valid Unicode: {text!r}") from None
         if self.side not in SIDES:
             raise ParameterError(f"signal side must be BUY or SELL, got {self.side!r}")
         if isinstance(self.bar_time_ns, bool) or not isinstance(self.bar_time_ns, int):

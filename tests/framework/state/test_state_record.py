@@ -23,7 +23,13 @@ from framework.state import (
     stream_pattern,
 )
 
-names = st.text(st.characters(blacklist_characters=":{}*?[]\\ \t\r\n"), min_size=1, max_size=12)
+names = st.text(
+    st.characters(blacklist_characters=":{}*?[]\\ \t\r\n", blacklist_categories=("Cs",)),
+    min_size=1,
+    max_size=12,
+)
+# Text as Python strings may hold lone surrogates, which no encoding accepts.
+unicode_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
 int64 = st.integers(min_value=-(2**63), max_value=2**63 - 1)
 signals = st.builds(
     SignalEvent,
@@ -31,11 +37,11 @@ signals = st.builds(
     bar_time_ns=st.integers(min_value=1, max_value=2**63 - 1),
     side=st.sampled_from(["BUY", "SELL"]),
     price=st.floats(allow_nan=False, allow_infinity=False),
-    reason=st.text(max_size=40),
+    reason=unicode_text,
 )
 records = st.builds(
     StateRecord,
-    snapshots=st.dictionaries(st.text(max_size=12), st.binary(max_size=300), max_size=4),
+    snapshots=st.dictionaries(unicode_text, st.binary(max_size=300), max_size=4),
     watermark_ns=st.none() | int64,
     last_candle_hash=st.binary(max_size=32),
     bars_processed=st.integers(min_value=0, max_value=2**64 - 1),

@@ -1,0 +1,250 @@
+"""``parity backtest``: real argument parsing, JSON, trades CSV, HTML report, exit codes."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+import backtest.cli  # noqa: F401  (registers every command on the app)
+from backtest._app import app
+from backtest.cli import main
+from framework.engine import run_full
+from framework.loading import load_candles
+from strategies.ma_unified import MAUnifiedStrategy
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "data" / "EURUSD_M15_2026.csv.gz"
+STATS_KEYS = {
+    "return_pct",
+    "buy_hold_return_pct",
+    "cagr_pct",
+    "volatility_pct",
+    "sharpe",
+    "sortino",
+    "max_drawdown_pct",
+    "n_trades",
+    "win_rate_pct",
+    "profit_factor",
+    "exposure_pct",
+}
+TRADE_KEYS = {
+    "entry_time",
+    "exit_time",
+    "side",
+    "entry_price",
+    "exit_price",
+    "size",
+    "pnl",
+    "return_pct",
+}
+BASE = ["backtest", "--strategy", "ma_unified", "--data", str(DATA)]
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, [*BASE, *args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout
+
+
+def backtest_json(*args: str) -> dict[str, Any]:
+    code, out = invoke(*args, "--json")
+    assert code == 0, out
+    data: dict[str, Any] = json.loads(out)
+    return data
+
+
+@pytest.fixture(scope="module")
+def default_run() -> dict[str, Any]:
+    return backtest_json()
+
+
+def test_json_has_every_key_issue_5_lists(default_run: dict[str, Any]) -> None:
+    assert set(default_run) >= {
+        "strategy",
+        "params",
+        "symbol",
+        "timeframe",
+        "candles",
+        "signals",
+        "stats",
+        "trades",
+    }
+    assert set(default_run["stats"]) >= STATS_KEYS
+    assert default_run["trades"], "the default strategy trades on the bundled data"
+    assert all(set(trade) >= TRADE_KEYS for trade in default_run["trades"])
+
+
+def test_json_describes_the_run_on_the_bundled_data(default_run: dict[str, Any]) -> None:
+    series = load_candles(DATA)
+    full = run_full(MAUnifiedStrategy(), series)
+
+    assert default_run["strategy"] == "ma_unified"
+    assert default_run["params"] == {"fast": 50, "slow": 200, "kind": "sma", "price": "close"}
+    assert (default_run["symbol"], default_run["timeframe"]) == ("EURUSD", "M15")
+    assert default_run["candles"] == len(series)
+    assert default_run["signals"] == len(full.signals)
+    assert default_run["stats"]["n_trades"] == len(default_run["trades"])
+
+
+def test_json_times_are_iso_8601_strings_in_utc(default_run: dict[str, Any]) -> None:
+    for trade in default_run["trades"]:
+        entry = datetime.fromisoformat(trade["entry_time"])
+        exit_ = datetime.fromisoformat(trade["exit_time"])
+        assert entry.utcoffset() == exit_.utcoffset() == UTC.utcoffset(None)
+        assert entry <= exit_
+        assert trade["side"] in {"long", "short"}
+    assert datetime.fromisoformat(default_run["stats"]["start"]).tzinfo is not None
+
+
+def test_every_backtest_checks_its_own_parity_by_default(default_run: dict[str, Any]) -> None:
+    parity = default_run["parity"]
+
+    assert parity["mismatches"] == 0
+    assert parity["signals_full"] == parity["signals_incremental"] == default_run["signals"]
+    assert parity["candles"] == default_run["candles"]
+
+
+def test_the_table_says_the_parity_check_passed() -> None:
+    code, out = invoke("--to", "2026-03-01")
+
+    assert code == 0, out
+    assert "Return [%]" in out and "# trades" in out
+    assert "parity: incremental path identical to full path" in out
+
+
+def test_no_verify_skips_the_parity_check_and_says_so() -> None:
+    code, out = invoke("--to", "2026-03-01", "--no-verify")
+
+    assert code == 0, out
+    assert "parity check skipped (--no-verify)" in out
+    assert backtest_json("--to", "2026-03-01", "--no-verify")["parity"] is None
+
+
+def test_from_and_to_cut_the_data_inclusively(default_run: dict[str, Any]) -> None:
+    data = backtest_json("--from", "2026-02-01", "--to", "2026-03-31T23:45:00")
+
+    series = load_candles(DATA).between(
+        datetime(2026, 2, 1, tzinfo=UTC), datetime(2026, 3, 31, 23, 45, tzinfo=UTC)
+    )
+    assert data["candles"] == len(series) < default_run["candles"]
+    assert data["stats"]["start"] == series.times()[0].isoformat()
+    assert data["stats"]["end"] == series.times()[-1].isoformat()
+    assert data["stats"]["end"] == "2026-03-31T23:45:00+00:00", "the --to bar itself is in"
+
+
+def test_parameters_and_trading_settings_reach_the_run() -> None:
+    data = backtest_json(
+        "-p", "fast=10", "-p", "slow=40", "-p", "kind=ema", "--mode", "long-only",
+        "--commission", "0.0002", "--spread", "0.0001", "--cash", "5000", "--size", "0.5",
+    )  # fmt: skip
+
+    assert data["params"] == {"fast": 10, "slow": 40, "kind": "ema", "price": "close"}
+    assert data["settings"] == {
+        "cash": 5000.0,
+        "commission": 0.0002,
+        "spread": 0.0001,
+        "mode": "long-only",
+        "size": 0.5,
+    }
+    assert {trade["side"] for trade in data["trades"]} == {"long"}
+    assert data["stats"]["total_commission"] > 0
+
+
+def test_trades_are_written_as_csv_one_row_per_trade(tmp_path: Path) -> None:
+    out = tmp_path / "trades.csv"
+
+    data = backtest_json("--trades", str(out))
+
+    with out.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == data["stats"]["n_trades"]
+    assert set(rows[0]) >= TRADE_KEYS
+    assert [row["entry_time"] for row in rows] == [t["entry_time"] for t in data["trades"]]
+    assert [float(row["pnl"]) for row in rows] == [t["pnl"] for t in data["trades"]]
+
+
+def test_the_html_report_is_written_as_one_self_contained_file(tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+
+    code, text = invoke("--report", str(out), "--trades", str(tmp_path / "t.csv"))
+
+    html = out.read_text(encoding="utf-8")
+    assert code == 0, text
+    assert f"report written to {out}" in text.replace("\n", "")
+    assert html.lstrip().lower().startswith("<!doctype html")
+    assert "Plotly" in html and "<table" in html
+    assert 'src="http' not in html, "no script or image loaded from the network"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-s", "ma_unifed"], "error: unknown strategy 'ma_unifed'; did you mean 'ma_unified'?"),
+        (["-s", "ma_unified", "-p", "fast=abc"], "error: ma_unified: fast must be int, got 'abc'"),
+        (["-s", "ma_unified", "-p", "fsat=3"], "error: unknown parameter 'fsat' for ma_unified;"),
+        (["-s", "ma_unified", "-p", "fast"], "error: --param expects name=value, got 'fast'"),
+        (["-s", "ma_unified", "-p", "fast=300"], "error: ma_unified: fast (300) must be less"),
+        (["-s", "ma_unified", "--mode", "long_only"], "error: unknown mode 'long_only'"),
+        (["-s", "ma_unified", "--from", "2031-01-01"], "error: "),
+        (["-s", "nope.py:Nope"], "error: strategy file nope.py does not exist"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_clear_line(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    code = main(["backtest", "-d", str(DATA), *args])
+
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert err.startswith(message)
+    assert len(err.splitlines()) == 1, err
+
+
+@pytest.mark.parametrize(
+    "content",
+    [None, b"not,a,candle,file\n1,2,3,4\n", b"\x1f\x8b\x08garbage"],
+    ids=["missing", "not-candles", "broken-gzip"],
+)
+def test_unreadable_data_exits_1_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes | None
+) -> None:
+    path = tmp_path / "EURUSD_M15_bad.csv.gz"
+    if content is not None:
+        path.write_bytes(content)
+
+    code = main(["backtest", "-s", "ma_unified", "-d", str(path)])
+
+    err = capsys.readouterr().err.strip()
+    assert code == 1, err
+    assert err.startswith("error:") and "EURUSD_M15_bad.csv.gz" in err
+    assert len(err.splitlines()) == 1, err
+
+
+def test_the_console_script_exits_2_on_an_unknown_strategy_without_a_traceback() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "backtest", *BASE, "--strategy", "ma_unifed"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "200"},
+        check=False,
+    )
+
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.strip().splitlines() == [
+        "error: unknown strategy 'ma_unifed'; did you mean 'ma_unified'? (installed: "
+        + done.stderr.split("(installed: ", 1)[1].strip()
+    ]
+    assert "Traceback" not in done.stderr
