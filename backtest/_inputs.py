@@ -28,6 +28,7 @@ __all__ = [
     "TimeframeOption",
     "build_strategy",
     "load_series",
+    "parse_params",
     "progress_bar",
 ]
 
@@ -56,14 +57,14 @@ JsonOption = Annotated[
 ]
 
 
-def build_strategy(spec: str, assignments: list[str] | None) -> Strategy:
-    """Load a strategy class and construct it from ``name=value`` strings.
+def parse_params(assignments: list[str] | None) -> dict[str, object]:
+    """``["fast=20", "kind=ema"]`` → ``{"fast": "20", "kind": "ema"}``.
 
     Examples
     --------
-    >>> build_strategy("ma_unified", ["fast=20", "kind=ema"])
-    ma_unified(fast=20, slow=200, kind='ema', price='close')
-    >>> build_strategy("ma_unified", ["fast"])
+    >>> parse_params(["fast=20", "kind = ema"])
+    {'fast': '20', 'kind': 'ema'}
+    >>> parse_params(["fast"])
     Traceback (most recent call last):
     ...
     framework.errors.ParameterError: --param expects name=value, got 'fast'
@@ -74,7 +75,18 @@ def build_strategy(spec: str, assignments: list[str] | None) -> Strategy:
         if not equals or not name.strip():
             raise ParameterError(f"--param expects name=value, got {assignment!r}")
         params[name.strip()] = value.strip()
-    return load_strategy(spec)(**params)
+    return params
+
+
+def build_strategy(spec: str, assignments: list[str] | None) -> Strategy:
+    """Load a strategy class and construct it from ``name=value`` strings.
+
+    Examples
+    --------
+    >>> build_strategy("ma_unified", ["fast=20", "kind=ema"])
+    ma_unified(fast=20, slow=200, kind='ema', price='close')
+    """
+    return load_strategy(spec)(**parse_params(assignments))
 
 
 def load_series(

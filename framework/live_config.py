@@ -1,0 +1,129 @@
+"""The configuration of a live service: streams, source, store, sinks (TOML or flags).
+
+Example file::
+
+    [source]
+    url = "mongodb://127.0.0.1:27017/"   # or a candle file path
+    database = "parity"
+    collection = "candles"
+
+    [store]
+    url = "redis://:password@127.0.0.1:6379/0"   # or "memory"
+
+    [[streams]]
+    strategy = "ma_unified"
+    params = { fast = 50, slow = 200, kind = "sma" }
+    symbols = ["EURUSD", "GBPUSD"]
+    timeframes = ["M15"]
+
+    [instruments]        # decimals of symbols missing from the bundled table
+    BTCUSD = 2
+
+    [sinks]
+    stdout = true
+    webhook = "https://example.invalid/hook"
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from framework.errors import ConfigError, ParameterError
+from framework.instruments import Instrument
+from framework.registry import load_strategy
+from framework.stream import Stream
+from framework.timeframes import Timeframe
+
+__all__ = ["LiveConfig", "StreamGroup", "build_streams", "load_config"]
+
+
+@dataclass(frozen=True)
+class StreamGroup:
+    """One strategy with one parameter set, over symbols × timeframes."""
+
+    strategy: str
+    params: Mapping[str, Any]
+    symbols: Sequence[str]
+    timeframes: Sequence[str]
+
+
+@dataclass(frozen=True)
+class LiveConfig:
+    """Everything ``parity live`` needs."""
+
+    groups: list[StreamGroup]
+    source_url: str | None = None
+    database: str = "parity"
+    collection: str = "candles"
+    store_url: str | None = None
+    instruments: Mapping[str, int] = field(default_factory=dict)
+    stdout: bool = True
+    webhooks: Sequence[str] = ()
+
+
+def load_config(path: Path) -> LiveConfig:
+    """Read a TOML configuration; raise `ConfigError` naming the file and the problem."""
+    try:
+        table = tomllib.loads(path.read_text("utf-8"))
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read: {error.strerror}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    try:
+        source = table.get("source", {})
+        sinks = table.get("sinks", {})
+        webhook = sinks.get("webhook", [])
+        groups = [
+            StreamGroup(
+                strategy=str(entry["strategy"]),
+                params=dict(entry.get("params", {})),
+                symbols=[str(s) for s in entry["symbols"]],
+                timeframes=[str(t) for t in entry["timeframes"]],
+            )
+            for entry in table.get("streams", [])
+        ]
+        return LiveConfig(
+            groups=groups,
+            source_url=source.get("url"),
+            database=source.get("database", "parity"),
+            collection=source.get("collection", "candles"),
+            store_url=table.get("store", {}).get("url"),
+            instruments={str(k).upper(): int(v) for k, v in table.get("instruments", {}).items()},
+            stdout=bool(sinks.get("stdout", True)),
+            webhooks=[webhook] if isinstance(webhook, str) else list(webhook),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise ConfigError(f"{path}: invalid configuration: {error!r}") from None
+
+
+def build_streams(config: LiveConfig) -> list[Stream]:
+    """Every (strategy, params, symbol, timeframe) stream of the configuration."""
+    if not config.groups:
+        raise ConfigError("no streams configured: give --strategy and --symbol, or [[streams]]")
+    streams = []
+    for group in config.groups:
+        strategy_class = load_strategy(group.strategy)
+        for symbol in group.symbols:
+            instrument = instrument_for(symbol, config.instruments)
+            for timeframe in group.timeframes:
+                streams.append(
+                    Stream(strategy_class(**group.params), instrument, Timeframe.parse(timeframe))
+                )
+    return streams
+
+
+def instrument_for(symbol: str, decimals: Mapping[str, int]) -> Instrument:
+    """The instrument of ``symbol`` from the configuration or the bundled table."""
+    symbol = symbol.upper()
+    if symbol in decimals:
+        return Instrument(symbol, decimals[symbol])
+    known = Instrument.lookup(symbol)
+    if known is None:
+        raise ParameterError(
+            f"price decimals of {symbol} unknown: add it under [instruments] (e.g. {symbol} = 5)"
+        )
+    return known

@@ -1,0 +1,160 @@
+"""The live processor over in-memory candles and the embedded store."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from framework.candles import CandleSeries
+from framework.engine import run_full
+from framework.loading import load_candles
+from framework.processor import SignalProcessor
+from framework.sources import SeriesCandleSource
+from framework.state import ConnectionPolicy, SignalEvent, open_store
+from framework.stream import Stream
+from strategies.ma_unified import MAUnifiedStrategy
+
+ROOT_DATA = "data/{}_M15_2026.csv.gz"
+SYMBOLS = ("EURUSD", "GBPUSD", "USDJPY")
+
+
+@pytest.fixture(scope="module")
+def histories() -> dict[str, CandleSeries]:
+    return {s: load_candles(ROOT_DATA.format(s)).slice(0, 1500) for s in SYMBOLS}
+
+
+def streams_for(histories: dict[str, CandleSeries]) -> list[Stream]:
+    strategy = MAUnifiedStrategy(fast=10, slow=30)
+    return [Stream(strategy, h.instrument, h.timeframe) for h in histories.values()]
+
+
+def closes(series: CandleSeries) -> np.ndarray:
+    return series.time_ns + series.timeframe.nanoseconds
+
+
+def replay(processor: SignalProcessor, clock: np.ndarray, rng: np.random.Generator) -> list:
+    """Run cycles at 1-5 bar steps of a simulated clock; return every published signal."""
+    published: list[SignalEvent] = []
+    position = 0
+    while position < clock.size:
+        position = min(clock.size, position + int(rng.integers(1, 6)))
+        published += processor.cycle(now_ns=int(clock[position - 1])).signals
+    return published
+
+
+def expected_signals(stream: Stream, series: CandleSeries) -> list[tuple[int, str]]:
+    return [(s.time_ns, s.side.value) for s in run_full(stream.strategy, series).signals]
+
+
+def test_cycles_publish_every_full_path_signal_exactly_once(histories):
+    streams = streams_for(histories)
+    source = SeriesCandleSource(histories.values())
+    store = open_store("memory")
+    store.invalidate(include_outbox=True)
+    processor = SignalProcessor(streams, source, store, catch_up_bars=10**6, seed=1)
+    clock = closes(histories["EURUSD"])
+
+    published = replay(processor, clock, np.random.default_rng(3))
+
+    for stream, series in zip(streams, histories.values(), strict=True):
+        got = [(s.bar_time_ns, s.side) for s in published if s.stream_id == stream.key.id]
+        assert got == expected_signals(
+            stream, series.slice(0, int(np.searchsorted(closes(series), clock[-1], "right")))
+        )
+        outbox = [(e.bar_time_ns, e.side) for _, e in store.read_outbox(stream.key, count=10**4)]
+        assert outbox == got
+
+
+def test_a_restarted_processor_publishes_nothing_twice_and_misses_nothing(histories):
+    streams = streams_for(histories)
+    source = SeriesCandleSource(histories.values())
+    store = open_store("memory")
+    store.invalidate(include_outbox=True)
+    clock = closes(histories["EURUSD"])
+    rng = np.random.default_rng(5)
+    published: list[SignalEvent] = []
+    position = 0
+    while position < clock.size:
+        # A new process every few cycles: nothing survives but the store.
+        processor = SignalProcessor(streams, source, store, catch_up_bars=10**6)
+        for _ in range(int(rng.integers(1, 8))):
+            position = min(clock.size, position + int(rng.integers(1, 6)))
+            published += processor.cycle(now_ns=int(clock[position - 1])).signals
+
+    ids = [s.event_id for s in published]
+    assert len(ids) == len(set(ids))
+    for stream, series in zip(streams, histories.values(), strict=True):
+        got = [(s.bar_time_ns, s.side) for s in published if s.stream_id == stream.key.id]
+        assert got == expected_signals(stream, series)
+
+
+def test_a_corrected_candle_rebuilds_the_stream_and_later_signals_follow_the_new_data(
+    histories,
+):
+    series = histories["EURUSD"]
+    stream = streams_for({"EURUSD": series})[0]
+    source = SeriesCandleSource([series])
+    store = open_store("memory")
+    store.invalidate(include_outbox=True)
+    processor = SignalProcessor([stream], source, store, catch_up_bars=10**6)
+    clock = closes(series)
+    processor.cycle(now_ns=int(clock[999]))
+
+    # The last processed bar is corrected: its close moves up one tick.
+    close = series.close.copy()
+    high = series.high.copy()
+    close[999] += 1
+    high[999] = max(high[999], close[999])
+    corrected = CandleSeries.create(
+        series.instrument,
+        series.timeframe,
+        time_ns=series.time_ns,
+        open=series.open,
+        high=high,
+        low=series.low,
+        close=close,
+        volume=series.volume,
+    )
+    source.replace(corrected)
+    report = processor.cycle(now_ns=int(clock[-1]))
+
+    assert report.rebuilt == {stream.key.id: "last bar changed in source"}
+    after = [(s.bar_time_ns, s.side) for s in report.signals]
+    expected = [
+        signal
+        for signal in expected_signals(stream, corrected)
+        if signal[0] > int(series.time_ns[999])
+    ]
+    assert after == expected
+
+
+def test_with_the_store_down_signals_continue_through_the_full_path_and_are_kept(histories):
+    series = histories["GBPUSD"]
+    stream = streams_for({"GBPUSD": series})[0]
+    source = SeriesCandleSource([series])
+    store = open_store("memory", policy=ConnectionPolicy(breaker_reset_s=0.01))
+    store.invalidate(include_outbox=True)
+    processor = SignalProcessor([stream], source, store, catch_up_bars=10**6)
+    clock = closes(series)
+    processor.cycle(now_ns=int(clock[400]))
+    published = []
+    server = store._client.connection_pool.connection_kwargs["server"]
+
+    server.connected = False
+    try:
+        for position in range(401, 1200, 7):
+            report = processor.cycle(now_ns=int(clock[position]))
+            assert report.fallback
+            published += report.signals
+    finally:
+        server.connected = True
+    time.sleep(0.02)  # the breaker lets a trial call through after its reset time
+    published += processor.cycle(now_ns=int(clock[-1])).signals
+
+    got = [(s.bar_time_ns, s.side) for s in published]
+    expected = [s for s in expected_signals(stream, series) if s[0] > int(series.time_ns[400])]
+    assert got == expected
+    outbox = [(e.bar_time_ns, e.side) for _, e in store.read_outbox(stream.key, count=10**4)]
+    assert outbox[-len(expected) :] == expected
