@@ -349,10 +349,10 @@ def swapped(state: dict[str, bytes], a: str, b: str) -> dict[str, bytes]:
         (lambda s: {k: v for k, v in s.items() if k != "cross"}, "state holds"),
         (lambda s: {**s, "extra": s["fast"]}, "state holds"),
         (lambda s: {**s, "fast": s["slow"]}, "expected SMA"),  # SMA(20) where SMA(5) belongs
-        (lambda s: swapped(s, "fast", "cross"), ""),  # a crossing where an indicator belongs
+        (lambda s: swapped(s, "fast", "cross"), None),  # a crossing where an indicator belongs
         (lambda s: {**s, "cross": s["fast"]}, "crossing snapshot"),
         (lambda s: {**s, "fast": b"\x00garbage"}, "not an indicator snapshot"),
-        (lambda s: {**s, "slow": s["slow"][:-3]}, ""),
+        (lambda s: {**s, "slow": s["slow"][:-3]}, None),
     ],
     ids=[
         "missing",
@@ -368,7 +368,7 @@ def test_restoring_state_that_does_not_fit_the_strategy_raises_snapshot_error(
     eurusd: CandleSeries,
     warm_state: tuple[IncrementalRun, dict[str, bytes]],
     change: Any,
-    message: str,
+    message: str | None,
 ) -> None:
     _, state = warm_state
 
