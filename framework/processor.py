@@ -10,6 +10,7 @@ stream is computed through the full path, so signals never stop and never differ
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import time
@@ -31,6 +32,7 @@ from framework.state import (
     StateRecord,
     StreamKey,
     candle_digest,
+    history_checksum,
 )
 from framework.stream import Stream, StreamStep, advance
 from framework.timeframes import Timeframe
@@ -160,17 +162,21 @@ class SignalProcessor:
         except SourceError:
             return
         commits: list[tuple[Stream, StreamStep, list[SignalEvent]]] = []
+        stored = [stream for stream in self.streams if records[stream.key] is not None]
+        audited = self._random.sample(stored, min(self.audit_streams, len(stored)))
+        failed: set[StreamKey] = set()
         for stream in self.streams:
             key = stream.key
             record = records[key]
             candles = fetched.get((stream.instrument.symbol, stream.timeframe))
             step_started = time.perf_counter()
             try:
-                step = self._step(stream, record, candles, now_ns, report)
+                step = self._step(stream, record, candles, now_ns, report, stream in audited)
             except (SourceError, ParityError) as error:
                 log.error("stream %s failed: %s", key.id, error)
                 self.metrics.errors.labels(kind=type(error).__name__).inc()
                 report.errors.append(f"{key.id}: {error}")
+                failed.add(key)
                 continue
             self.metrics.stream_seconds.observe(time.perf_counter() - step_started)
             if step is not None:
@@ -178,7 +184,7 @@ class SignalProcessor:
                 signals = self._merge_pending(memory, step.signals)
                 commits.append((stream, step, signals))
         self._commit(commits, report)
-        self._audit(now_ns, report)
+        self._audit([s for s in audited if s.key not in failed], now_ns, report)
 
     def _fetch(
         self,
@@ -205,8 +211,13 @@ class SignalProcessor:
         candles: CandleSeries | None,
         now_ns: int,
         report: CycleReport,
+        audited: bool = False,
     ) -> StreamStep | None:
-        """Advance one stream, or rebuild it when its state cannot be trusted."""
+        """Advance one stream, or rebuild it when its state cannot be trusted.
+
+        Every stream's last processed bar is re-read and compared with its digest;
+        an audited stream's whole history is compared with its count and checksum.
+        """
         key = stream.key
         memory = self._memory[key]
         if record is None or record.watermark_ns is None:
@@ -216,6 +227,10 @@ class SignalProcessor:
             return self._rebuild(stream, record, now_ns, report, "last bar missing in source")
         if candle_digest(new[0]) != record.last_candle_hash:
             return self._rebuild(stream, record, now_ns, report, "last bar changed in source")
+        if audited and self._history_changed(stream, record):
+            return self._rebuild(
+                stream, record, now_ns, report, "history changed before the last bar"
+            )
         new = new[1:]
         if not new:
             return None
@@ -223,6 +238,17 @@ class SignalProcessor:
         step = advance(stream, record, new, warm=warm)
         memory.watermark_ns = step.record.watermark_ns
         return step
+
+    def _history_changed(self, stream: Stream, record: StateRecord) -> bool:
+        """Whether the source's bars up to the watermark differ from those processed."""
+        if record.watermark_ns is None:
+            return False
+        until = record.watermark_ns + stream.timeframe.nanoseconds
+        history = self.source.history(stream.instrument.symbol, stream.timeframe, now_ns=until)
+        return (
+            len(history) != record.bars_processed
+            or history_checksum(history) != record.history_checksum
+        )
 
     def _rebuild(
         self,
@@ -242,24 +268,30 @@ class SignalProcessor:
         if len(history) == 0:
             return None
         step = advance(stream, None, list(history))
-        horizon = self._publish_after(stream, memory, history)
+        stored = None if record is None else record.watermark_ns
+        horizon = self._publish_after(stream, memory, history, stored)
         signals = [s for s in step.signals if s.bar_time_ns > horizon]
         version = 0 if record is None else record.version
-        rebuilt = StateRecord(
-            snapshots=step.record.snapshots,
-            watermark_ns=step.record.watermark_ns,
-            last_candle_hash=step.record.last_candle_hash,
-            bars_processed=step.record.bars_processed,
-            last_signal=step.record.last_signal,
-            version=version,
-        )
+        rebuilt = dataclasses.replace(step.record, version=version)
         memory.watermark_ns = rebuilt.watermark_ns
         return StreamStep(rebuilt, signals, step.run)
 
-    def _publish_after(self, stream: Stream, memory: _Memory, history: CandleSeries) -> int:
-        """Bar time after which a rebuilt stream's signals are new to its consumers."""
-        if memory.watermark_ns is not None:
-            return memory.watermark_ns
+    def _publish_after(
+        self,
+        stream: Stream,
+        memory: _Memory,
+        history: CandleSeries,
+        stored_watermark_ns: int | None = None,
+    ) -> int:
+        """Bar time after which a rebuilt stream's signals are new to its consumers.
+
+        The signals up to a watermark were published with it (this process's, or the
+        stored record's after a restart); only a stream known nowhere starts at the
+        catch-up horizon.
+        """
+        known = [w for w in (memory.watermark_ns, stored_watermark_ns) if w is not None]
+        if known:
+            return max(known)
         last = int(history.time_ns[-1])
         return last - self.catch_up_bars * stream.timeframe.nanoseconds
 
@@ -345,25 +377,32 @@ class SignalProcessor:
 
     # -- audit ------------------------------------------------------------------------
 
-    def _audit(self, now_ns: int, report: CycleReport) -> None:
-        """Re-derive a few streams through the full path and compare with their state."""
-        candidates = [s for s in self.streams if self._memory[s.key].run is not None]
-        for stream in self._random.sample(candidates, min(self.audit_streams, len(candidates))):
-            memory = self._memory[stream.key]
-            if memory.run is None:
-                continue
-            history = self.source.history(stream.instrument.symbol, stream.timeframe, now_ns=now_ns)
-            if len(history) == 0 or int(history.time_ns[-1]) != memory.watermark_ns:
-                continue
-            full = run_full(stream.strategy, history)
-            live = memory.run.values()
-            for name, values in full.values.items():
-                expected, actual = values[-1], live[name]
-                same = (np.isnan(expected) and actual is None) or expected == actual
-                if not same:
-                    log.error("audit: %s differs from the full path in %s", stream.key.id, name)
-                    self.metrics.audit_mismatches.inc()
-                    report.audit_mismatches.append(stream.key.id)
-                    memory.version = -1
-                    self.store.delete([stream.key])
-                    break
+    def _audit(self, audited: list[Stream], now_ns: int, report: CycleReport) -> None:
+        """Re-derive the audited streams through the full path and compare with their state."""
+        for stream in audited:
+            try:
+                self._audit_stream(stream, now_ns, report)
+            except ParityError as error:  # the source or the store failed: next cycle
+                log.error("audit of %s failed: %s", stream.key.id, error)
+                self.metrics.errors.labels(kind=type(error).__name__).inc()
+                report.errors.append(f"{stream.key.id}: audit: {error}")
+
+    def _audit_stream(self, stream: Stream, now_ns: int, report: CycleReport) -> None:
+        memory = self._memory[stream.key]
+        if memory.run is None:
+            return
+        history = self.source.history(stream.instrument.symbol, stream.timeframe, now_ns=now_ns)
+        if len(history) == 0 or int(history.time_ns[-1]) != memory.watermark_ns:
+            return
+        full = run_full(stream.strategy, history)
+        live = memory.run.values()
+        for name, values in full.values.items():
+            expected, actual = values[-1], live[name]
+            same = (np.isnan(expected) and actual is None) or expected == actual
+            if not same:
+                log.error("audit: %s differs from the full path in %s", stream.key.id, name)
+                self.metrics.audit_mismatches.inc()
+                report.audit_mismatches.append(stream.key.id)
+                memory.version = -1
+                self.store.delete([stream.key])
+                return

@@ -14,7 +14,13 @@ from framework.candles import Candle
 from framework.engine import IncrementalRun, SignalAt
 from framework.errors import DataError
 from framework.instruments import Instrument
-from framework.state import SignalEvent, StateRecord, StreamKey, candle_digest
+from framework.state import (
+    SignalEvent,
+    StateRecord,
+    StreamKey,
+    candle_digest,
+    history_checksum,
+)
 from framework.strategy import Strategy
 from framework.timeframes import Timeframe
 
@@ -111,6 +117,7 @@ def advance(
         watermark_ns=watermark,
         last_candle_hash=candle_digest(candles[-1]),
         bars_processed=record.bars_processed + len(candles),
+        history_checksum=history_checksum(candles, record.history_checksum),
         last_signal=signals[-1] if signals else record.last_signal,
         version=record.version,
     )

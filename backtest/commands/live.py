@@ -42,8 +42,12 @@ def live(
         str | None,
         typer.Option(envvar="PARITY_MONGODB_URI", help="mongodb:// URI or a candle file."),
     ] = None,
-    database: Annotated[str, typer.Option(help="MongoDB database.")] = "parity",
-    collection: Annotated[str, typer.Option(help="MongoDB collection.")] = "candles",
+    database: Annotated[
+        str | None, typer.Option(help="MongoDB database (default: config, else parity).")
+    ] = None,
+    collection: Annotated[
+        str | None, typer.Option(help="MongoDB collection (default: config, else candles).")
+    ] = None,
     store: Annotated[
         str | None, typer.Option(envvar="PARITY_REDIS_URL", help="memory or a redis:// URL.")
     ] = None,
@@ -53,8 +57,11 @@ def live(
     ] = None,
     delay: Annotated[float, typer.Option(help="Seconds after a bar closes to run.")] = 2.0,
     audit: Annotated[
-        int, typer.Option(help="Streams per cycle re-derived through the full path.")
-    ] = 0,
+        int,
+        typer.Option(
+            help="Streams per cycle whose history and state are re-checked against the source."
+        ),
+    ] = 1,
     metrics_port: Annotated[
         int | None, typer.Option(help="Serve Prometheus /metrics on 127.0.0.1:PORT.")
     ] = None,
@@ -74,8 +81,8 @@ def live(
         raise ConfigError("no candle source: give --source (mongodb:// URI or a file)")
     candle_source = open_source(
         source_url,
-        database=settings.database,
-        collection=settings.collection,
+        database=database or settings.database,
+        collection=collection or settings.collection,
         instruments={s.instrument.symbol: s.instrument for s in streams},
     )
     sinks: list[Sink] = [] if quiet or not settings.stdout else [JsonLinesSink()]

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from framework.candles import CandleSeries
+from framework.candles import Candle, CandleSeries
 from framework.errors import SourceError
 from framework.loading import load_candles
+from framework.sources._queries import series_fingerprint
 from framework.timeframes import Timeframe
 
 __all__ = ["SeriesCandleSource"]
@@ -67,6 +68,28 @@ class SeriesCandleSource:
         series = self._get(symbol, timeframe)
         end = _closed_end(series, now_ns)
         return series.slice(0 if limit is None else max(0, end - limit), end)
+
+    def candle_at(self, symbol: str, timeframe: Timeframe, time_ns: int) -> Candle | None:
+        """The bar that opens at ``time_ns``, or None."""
+        self.queries += 1
+        series = self._get(symbol, timeframe)
+        at = int(np.searchsorted(series.time_ns, time_ns))
+        found = at < len(series) and int(series.time_ns[at]) == time_ns
+        return series.candle(at) if found else None
+
+    def fingerprint(self, symbol: str, timeframe: Timeframe, *, upto_ns: int) -> tuple[int, int]:
+        """(count, checksum) of the bars up to ``upto_ns``, as `MongoCandleSource` defines it."""
+        return self.fingerprints([(symbol, timeframe, upto_ns)])[symbol, timeframe]
+
+    def fingerprints(
+        self, requests: Sequence[tuple[str, Timeframe, int]]
+    ) -> dict[tuple[str, Timeframe], tuple[int, int]]:
+        """`fingerprint` of many streams."""
+        self.queries += 2 * len({(timeframe, upto) for _, timeframe, upto in requests})
+        return {
+            (symbol, timeframe): series_fingerprint(self._get(symbol, timeframe), upto)
+            for symbol, timeframe, upto in requests
+        }
 
     def _get(self, symbol: str, timeframe: Timeframe) -> CandleSeries:
         try:

@@ -11,7 +11,7 @@ store (``"memory"``, the default) or a real Redis from a URL, behind redis-py's
 
 from framework.state.commits import Commit, CommitResult
 from framework.state.connect import MEMORY_URL, open_store
-from framework.state.digest import candle_digest
+from framework.state.digest import candle_digest, history_checksum
 from framework.state.errors import CommitConflict, StateDecodeError, StoreUnavailable
 from framework.state.keys import StreamKey, fingerprint, stream_pattern
 from framework.state.policy import ConnectionPolicy
@@ -39,6 +39,7 @@ __all__ = [
     "StreamKey",
     "candle_digest",
     "fingerprint",
+    "history_checksum",
     "open_store",
     "redact_url",
     "stream_pattern",

@@ -15,8 +15,8 @@ __all__ = ["SCHEMA_VERSION", "StateRecord"]
 
 #: Layout of the encoded record. Bump it when the layout or the meaning of any field
 #: changes; records of another version are discarded and rebuilt, never misread.
-SCHEMA_VERSION = 1
-_FIELDS = 7
+SCHEMA_VERSION = 2
+_FIELDS = 8
 # What msgpack encodes as fixed-width integers.
 _INT64 = range(-(2**63), 2**63)
 _UINT64 = range(2**64)
@@ -37,6 +37,9 @@ class StateRecord:
         correction of that candle.
     bars_processed : int
         Bars fed so far; a cheap check that the history is complete.
+    history_checksum : int
+        Sum modulo 2**64 of the digests of every bar fed (see `history_checksum`), to
+        notice a source that rewrote history before the watermark.
     last_signal : SignalEvent or None
         The last signal emitted, to decide on "crossed since" without history.
     extra : bytes
@@ -53,7 +56,7 @@ class StateRecord:
     ...                 last_candle_hash=b"\\x00" * 16, bars_processed=201)
     >>> data = r.encode()
     >>> len(data)
-    294
+    295
     >>> StateRecord.decode(data) == r
     True
     >>> StateRecord.decode(b"garbage")
@@ -66,6 +69,7 @@ class StateRecord:
     watermark_ns: int | None = None
     last_candle_hash: bytes = b""
     bars_processed: int = 0
+    history_checksum: int = 0
     last_signal: SignalEvent | None = None
     extra: bytes = b""
     schema_version: int = SCHEMA_VERSION
@@ -87,6 +91,7 @@ class StateRecord:
                 self.watermark_ns,
                 self.last_candle_hash,
                 self.bars_processed,
+                self.history_checksum,
                 signal,
                 self.snapshots,
                 self.extra,
@@ -119,13 +124,14 @@ class StateRecord:
             )
         if len(items) != _FIELDS:
             raise StateDecodeError(f"state record has {len(items)} fields, expected {_FIELDS}")
-        _, watermark, candle_hash, bars, signal, snapshots, extra = items
+        _, watermark, candle_hash, bars, checksum, signal, snapshots, extra = items
         try:
             record = cls(
                 snapshots=snapshots,
                 watermark_ns=watermark,
                 last_candle_hash=candle_hash,
                 bars_processed=bars,
+                history_checksum=checksum,
                 last_signal=None if signal is None else SignalEvent.from_list(signal),
                 extra=extra,
                 schema_version=schema,
@@ -152,6 +158,8 @@ def _check(record: StateRecord, error: type[Exception]) -> None:
         problems.append(
             f"bars_processed must be an int in [0, 2**64), got {record.bars_processed!r:.40}"
         )
+    if not _is_int(record.history_checksum, _UINT64):
+        problems.append(f"history_checksum must be a uint64, got {record.history_checksum!r:.40}")
     if record.last_signal is not None and not isinstance(record.last_signal, SignalEvent):
         problems.append("last_signal must be a SignalEvent or None")
     if not isinstance(record.extra, bytes):
