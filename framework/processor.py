@@ -159,7 +159,7 @@ class SignalProcessor:
             requests.append((stream.instrument.symbol, stream.timeframe, after))
         try:
             fetched = self._fetch(requests, now_ns, report)
-        except SourceError:
+        except ParityError:
             return
         commits: list[tuple[Stream, StreamStep, list[SignalEvent]]] = []
         stored = [stream for stream in self.streams if records[stream.key] is not None]
@@ -194,7 +194,7 @@ class SignalProcessor:
     ) -> dict[tuple[str, Timeframe], CandleSeries]:
         try:
             fetched = self.source.fetch_new(requests, now_ns=now_ns)
-        except SourceError as error:
+        except ParityError as error:
             log.error("candle source failed: %s", error)
             self.metrics.errors.labels(kind="source").inc()
             report.errors.append(str(error))
@@ -222,7 +222,10 @@ class SignalProcessor:
         memory = self._memory[key]
         if record is None or record.watermark_ns is None:
             return self._rebuild(stream, record, now_ns, report, "no state")
-        new = list(candles) if candles is not None else []
+        # Streams sharing a symbol and timeframe share one fetch from the lowest
+        # watermark among them: start at this stream's own.
+        first = 0 if candles is None else int(np.searchsorted(candles.time_ns, record.watermark_ns))
+        new = [] if candles is None else list(candles.slice(first))
         if not new or new[0].time_ns != record.watermark_ns:
             return self._rebuild(stream, record, now_ns, report, "last bar missing in source")
         if candle_digest(new[0]) != record.last_candle_hash:

@@ -158,3 +158,43 @@ def test_with_the_store_down_signals_continue_through_the_full_path_and_are_kept
     assert got == expected
     outbox = [(e.bar_time_ns, e.side) for _, e in store.read_outbox(stream.key, count=10**4)]
     assert outbox[-len(expected) :] == expected
+
+
+def test_two_strategies_on_one_symbol_advance_independently(histories):
+    series = histories["EURUSD"]
+    sma = Stream(MAUnifiedStrategy(fast=10, slow=30), series.instrument, series.timeframe)
+    ema = Stream(
+        MAUnifiedStrategy(fast=8, slow=40, kind="ema"), series.instrument, series.timeframe
+    )
+    source = SeriesCandleSource([series])
+    store = open_store("memory")
+    store.invalidate(include_outbox=True)
+    clock = closes(series)
+    # The EMA stream starts later, so the two watermarks differ from then on.
+    SignalProcessor([sma], source, store, catch_up_bars=10**6).cycle(now_ns=int(clock[300]))
+    processor = SignalProcessor([sma, ema], source, store, catch_up_bars=10**6)
+
+    published = replay_from(processor, clock, 301, np.random.default_rng(11))
+
+    assert all(not report.rebuilt for report in published[1:])
+
+    def signals_of(stream):
+        return [
+            (s.bar_time_ns, s.side)
+            for r in published
+            for s in r.signals
+            if s.stream_id == stream.key.id
+        ]
+
+    after_first_run = int(series.time_ns[300])
+    assert signals_of(sma) == [s for s in expected_signals(sma, series) if s[0] > after_first_run]
+    assert signals_of(ema) == expected_signals(ema, series)
+
+
+def replay_from(processor, clock, start, rng):
+    reports = []
+    position = start
+    while position < clock.size:
+        position = min(clock.size, position + int(rng.integers(1, 6)))
+        reports.append(processor.cycle(now_ns=int(clock[position - 1])))
+    return reports
