@@ -10,6 +10,7 @@ warming up are skipped: they neither cross nor change the side.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 
 import msgpack
 import numpy as np
@@ -48,6 +49,30 @@ class CrossTracker:
             crossed = 0
         if comparison:
             self._side = comparison
+        self._history.append(crossed)
+        return crossed
+
+    def update_values(self, a: float | None, b: float | None, tie: Callable[[], int]) -> int | None:
+        """`update` with the comparison of two current values (None: warming up).
+
+        Equal floats are ordered by ``tie`` (see `framework.indicators.compare.tie_breaker`),
+        so the comparison is `compare`'s, exactly.
+
+        Examples
+        --------
+        >>> tracker = CrossTracker()
+        >>> [tracker.update_values(a, 1.0, lambda: 0) for a in (None, 0.5, 1.0, 1.5)]
+        [None, 0, 0, 1]
+        """
+        if a is None or b is None:
+            comparison = None
+            crossed = None
+        else:
+            comparison = 1 if a > b else -1 if a < b else tie()
+            side = self._side
+            crossed = comparison if comparison and side and comparison != side else 0
+            if comparison:
+                self._side = comparison
         self._history.append(crossed)
         return crossed
 

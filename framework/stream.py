@@ -8,7 +8,7 @@ commit the result, one stream at a time or many in one round trip.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from framework.candles import Candle
 from framework.engine import IncrementalRun, SignalAt
@@ -37,14 +37,16 @@ class Stream:
     strategy: Strategy
     instrument: Instrument
     timeframe: Timeframe
+    #: The stream's key: a new parameter set is a new stream. Computed once, since the
+    #: processor needs it several times per stream per cycle.
+    key: StreamKey = field(init=False, repr=False, compare=False)
 
-    @property
-    def key(self) -> StreamKey:
-        """The stream's key: a new parameter set is a new stream."""
+    def __post_init__(self) -> None:
         strategy = self.strategy
-        return StreamKey.for_params(
+        key = StreamKey.for_params(
             strategy.name, strategy.params, self.instrument.symbol, self.timeframe.name
         )
+        object.__setattr__(self, "key", key)
 
 
 @dataclass(frozen=True)

@@ -8,14 +8,16 @@ otherwise their floats are compared (the floats are then the definition).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from framework.errors import ParameterError
+from framework.indicators._base import Indicator, RationalIndicator
 
-__all__ = ["compare", "compare_arrays"]
+__all__ = ["compare", "compare_arrays", "tie_breaker"]
 
 Exact = tuple[int, int]
 ExactArray = tuple[npt.NDArray[Any], int]
@@ -41,6 +43,41 @@ def compare(
         difference = int(a_num) * int(b_den) - int(b_num) * int(a_den)
         return (difference > 0) - (difference < 0)
     return (a_value > b_value) - (a_value < b_value)
+
+
+def tie_breaker(a: Indicator, b: Indicator) -> Callable[[], int]:
+    """How `compare` orders the current values of ``a`` and ``b`` when their floats are equal.
+
+    Floats that differ already give `compare`'s answer: an exact value comes with a
+    correctly rounded float, and rounding is monotonic (see `compare_arrays`). Only equal
+    floats of two rational indicators (SMA, WMA) need their exact fractions, compared by
+    the same integer cross-multiplication `compare` makes, straight from the numerators;
+    equal floats of other indicators are equal values (NaN, which `compare` calls 0, is
+    never above or below anything either). Call it only after both are warm.
+
+    Examples
+    --------
+    >>> from framework.indicators import SMA
+    >>> a, b = SMA(3), SMA(7)
+    >>> for price in [10**15 + 1, 10**15, 10**15 + 1, 10**15, 10**15, 10**15, 10**15 + 1]:
+    ...     _ = a.update(price), b.update(price)
+    >>> a.get() == b.get(), tie_breaker(a, b)()  # 1e15 + 1/3 < 1e15 + 3/7
+    (True, -1)
+    """
+    if isinstance(a, RationalIndicator) and isinstance(b, RationalIndicator):
+        a_den, b_den = a.denominator, b.denominator
+
+        def exact() -> int:
+            # Python ints, as in `compare`: numpy integers could overflow silently.
+            difference = int(a._history[-1]) * b_den - int(b._history[-1]) * a_den
+            return (difference > 0) - (difference < 0)
+
+        return exact
+    return _equal
+
+
+def _equal() -> int:
+    return 0
 
 
 def compare_arrays(
