@@ -19,7 +19,7 @@ import importlib
 import statistics
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any, Protocol
 
@@ -28,11 +28,10 @@ from framework.candles import CandleSeries
 from framework.engine import run_full
 from framework.errors import ParityError
 from framework.instruments import Instrument
-from framework.processor import CycleReport, SignalProcessor
+from framework.processor import CandleSource, CycleReport, SignalProcessor
 from framework.sources import SeriesCandleSource
 from framework.state import Commit, RedisStateStore, open_store
 from framework.stream import Stream, advance
-from framework.timeframes import Timeframe
 from strategies.ma_unified import MAUnifiedStrategy
 
 __all__ = [
@@ -51,23 +50,13 @@ ORIGINAL_CANDLES = 200
 _HISTORY = ORIGINAL_CANDLES + 10
 
 
-class BenchSource(Protocol):
-    """The candle-source calls the live bench makes (`MongoCandleSource` has them)."""
+class BenchSource(CandleSource, Protocol):
+    """The processor's `CandleSource`, plus what the bench needs to fill and count it."""
 
     queries: int
 
     def import_series(self, series: CandleSeries) -> Any:
         """Store every bar of ``series``; the clock (``now_ns``) reveals them."""
-
-    def fetch_new(
-        self, requests: Sequence[tuple[str, Timeframe, int | None]], *, now_ns: int
-    ) -> dict[tuple[str, Timeframe], CandleSeries]:
-        """Closed candles after each watermark, batched."""
-
-    def history(
-        self, symbol: str, timeframe: Timeframe, *, now_ns: int, limit: int | None = None
-    ) -> CandleSeries:
-        """The last closed candles of one stream."""
 
 
 #: Opens an empty source of the bench's own, and a callable that removes it.
