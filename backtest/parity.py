@@ -7,6 +7,7 @@ restart points every in-memory object is dropped and the state reloaded from the
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -214,7 +215,7 @@ def _replay(
             if record is None:
                 record = store.load(key)
             step = advance(stream, record, chunk, warm=warm, observer=observer)
-            signals = [_rekey(s, key.id) for s in step.signals]
+            signals = [dataclasses.replace(s, stream_id=key.id) for s in step.signals]
             record = store.commit(key, step.record, signals)
             published += signals
             warm = step.run
@@ -237,10 +238,6 @@ def _chunks(series: CandleSeries, sizes: list[int]) -> Iterator[list[Candle]]:
 
 def _fresh(strategy: Strategy) -> Strategy:
     return type(strategy)(**strategy.params)
-
-
-def _rekey(signal: SignalEvent, stream_id: str) -> SignalEvent:
-    return SignalEvent(stream_id, signal.bar_time_ns, signal.side, signal.price, signal.reason)
 
 
 def _compare(

@@ -34,7 +34,7 @@ from framework.state import (
     candle_digest,
     history_checksum,
 )
-from framework.stream import Stream, StreamStep, advance
+from framework.stream import Stream, StreamStep, advance, signal_event
 from framework.timeframes import Timeframe
 
 __all__ = ["CandleSource", "CycleReport", "SignalProcessor"]
@@ -368,11 +368,7 @@ class SignalProcessor:
             full = run_full(stream.strategy, history)
             horizon = self._publish_after(stream, memory, history)
             stream_id = stream.key.id
-            fresh = [
-                SignalEvent(stream_id, s.time_ns, s.side.value, s.price, s.reason)
-                for s in full.signals
-                if s.time_ns > horizon
-            ]
+            fresh = [signal_event(stream_id, s) for s in full.signals if s.time_ns > horizon]
             memory.pending = self._merge_pending(memory, fresh)
             memory.watermark_ns = int(history.time_ns[-1])
             memory.run, memory.version = None, -1

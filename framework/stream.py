@@ -24,7 +24,7 @@ from framework.state import (
 from framework.strategy import Strategy
 from framework.timeframes import Timeframe
 
-__all__ = ["Stream", "StreamStep", "advance"]
+__all__ = ["Stream", "StreamStep", "advance", "signal_event"]
 
 #: Called after each candle with the candle and the run, e.g. to record every value.
 StepObserver = Callable[[Candle, IncrementalRun], None]
@@ -109,7 +109,7 @@ def advance(
     for candle in candles:
         signal = run.step(candle)
         if signal is not None:
-            signals.append(_event(stream_id, signal))
+            signals.append(signal_event(stream_id, signal))
         if observer is not None:
             observer(candle, run)
     if not candles:
@@ -126,5 +126,6 @@ def advance(
     return StreamStep(next_record, signals, run)
 
 
-def _event(stream_id: str, signal: SignalAt) -> SignalEvent:
+def signal_event(stream_id: str, signal: SignalAt) -> SignalEvent:
+    """A decision's signal as the stream publishes it."""
     return SignalEvent(stream_id, signal.time_ns, signal.side.value, signal.price, signal.reason)
