@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -108,9 +108,16 @@ def load_series(
 
 
 @contextlib.contextmanager
-def progress_bar(description: str, total: int, *, quiet: bool) -> Iterator[Progress | None]:
-    """A transient Rich progress bar on stderr; nothing when ``quiet``."""
-    if quiet:
+def progress_bar(
+    description: str, total: int, *, quiet: bool
+) -> Iterator[Callable[[int], None] | None]:
+    """A transient Rich progress bar on stderr; yields its ``advance(n)`` function.
+
+    Yields None when ``quiet`` or when stderr is not a terminal: a bar is for people,
+    and piped or captured stderr gets nothing, not even a newline.
+    """
+    console = Console(stderr=True)
+    if quiet or not console.is_terminal:
         yield None
         return
     columns = (
@@ -119,6 +126,6 @@ def progress_bar(description: str, total: int, *, quiet: bool) -> Iterator[Progr
         MofNCompleteColumn(),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
-        progress.add_task(description, total=total)
-        yield progress
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda done: progress.advance(task, done)

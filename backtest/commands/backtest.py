@@ -111,13 +111,13 @@ def backtest_command(
     full = run_full(chosen, series)
     parity = None
     if check:
-        with progress_bar("checking parity", len(series), quiet=as_json) as bar:
+        with progress_bar("checking parity", len(series), quiet=as_json) as advance:
             parity = verify(
                 chosen,
                 series,
                 None,
                 full=full,
-                progress=None if bar is None else lambda n: bar.advance(bar.task_ids[0], n),
+                progress=advance,
             )
     simulation = simulate(series, full.signals, settings)
     stats = compute_stats(series, simulation, settings)

@@ -72,13 +72,8 @@ def import_file(
 
 
 def _write(source: MongoCandleSource, series: CandleSeries, *, quiet: bool) -> ImportResult:
-    # A bar is for people: piped or captured stderr gets nothing, not even a newline.
-    quiet = quiet or not Console(stderr=True).is_terminal
-    with progress_bar(f"importing {series.symbol}", len(series), quiet=quiet) as bar:
-        if bar is None:
-            return source.import_series(series)
-        task = bar.task_ids[0]
-        return source.import_series(series, progress=lambda bars: bar.advance(task, bars))
+    with progress_bar(f"importing {series.symbol}", len(series), quiet=quiet) as advance:
+        return source.import_series(series, progress=advance)
 
 
 def _summary(

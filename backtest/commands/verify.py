@@ -64,7 +64,7 @@ def verify_command(
     series = load_series(data, symbol=symbol, timeframe=timeframe, decimals=decimals)
     with (
         open_store(store) as state_store,
-        progress_bar("verifying", len(series), quiet=as_json) as bar,
+        progress_bar("verifying", len(series), quiet=as_json) as advance,
     ):
         report = verify(
             chosen,
@@ -73,7 +73,7 @@ def verify_command(
             chunking=chunking,
             restarts=restarts,
             seed=seed,
-            progress=None if bar is None else lambda n: bar.advance(bar.task_ids[0], n),
+            progress=advance,
         )
     if as_json:
         typer.echo(json.dumps(report.to_dict()))
