@@ -10,7 +10,6 @@ stream is computed through the full path, so signals never stop and never differ
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import random
 import time
@@ -75,8 +74,9 @@ class CycleReport:
 class _Memory:
     """What the process remembers of a stream between cycles (lost on restart)."""
 
+    #: The run holding the state of ``record``, the record this process last committed.
     run: IncrementalRun | None = None
-    version: int = -1
+    record: StateRecord | None = None
     watermark_ns: int | None = None
     pending: list[SignalEvent] = field(default_factory=list)
     delivered_upto_ns: int = 0
@@ -132,7 +132,8 @@ class SignalProcessor:
         report = CycleReport(streams=len(self.streams))
         started = time.perf_counter()
         try:
-            records = self.store.load_many([s.key for s in self.streams])
+            held = {key: m.record for key, m in self._memory.items() if m.record is not None}
+            records = self.store.load_many([s.key for s in self.streams], held=held)
         except StoreError as error:
             log.warning("state store unavailable, computing through the full path: %s", error)
             self.metrics.errors.labels(kind="store").inc()
@@ -150,13 +151,16 @@ class SignalProcessor:
         self, records: dict[StreamKey, StateRecord | None], now_ns: int, report: CycleReport
     ) -> None:
         requests = []
+        misses = 0
         for stream in self.streams:
             record = records[stream.key]
-            self.metrics.cache.labels(result="miss" if record is None else "hit").inc()
+            misses += record is None
             # Re-read the watermark bar itself: a changed digest means a correction.
             watermark = None if record is None else record.watermark_ns
             after = None if watermark is None else watermark - 1
             requests.append((stream.instrument.symbol, stream.timeframe, after))
+        self.metrics.cache.labels(result="hit").inc(len(self.streams) - misses)
+        self.metrics.cache.labels(result="miss").inc(misses)
         try:
             fetched = self._fetch(requests, now_ns, report)
         except ParityError:
@@ -164,6 +168,7 @@ class SignalProcessor:
         commits: list[tuple[Stream, StreamStep, list[SignalEvent]]] = []
         stored = [stream for stream in self.streams if records[stream.key] is not None]
         audited = self._random.sample(stored, min(self.audit_streams, len(stored)))
+        audited_keys = {stream.key for stream in audited}
         failed: set[StreamKey] = set()
         for stream in self.streams:
             key = stream.key
@@ -171,7 +176,7 @@ class SignalProcessor:
             candles = fetched.get((stream.instrument.symbol, stream.timeframe))
             step_started = time.perf_counter()
             try:
-                step = self._step(stream, record, candles, now_ns, report, stream in audited)
+                step = self._step(stream, record, candles, now_ns, report, key in audited_keys)
             except (SourceError, ParityError) as error:
                 log.error("stream %s failed: %s", key.id, error)
                 self.metrics.errors.labels(kind=type(error).__name__).inc()
@@ -237,7 +242,8 @@ class SignalProcessor:
         new = new[1:]
         if not new:
             return None
-        warm = memory.run if memory.version == record.version else None
+        held = memory.record
+        warm = memory.run if held is not None and held.version == record.version else None
         step = advance(stream, record, new, warm=warm)
         memory.watermark_ns = step.record.watermark_ns
         return step
@@ -275,7 +281,7 @@ class SignalProcessor:
         horizon = self._publish_after(stream, memory, history, stored)
         signals = [s for s in step.signals if s.bar_time_ns > horizon]
         version = 0 if record is None else record.version
-        rebuilt = dataclasses.replace(step.record, version=version)
+        rebuilt = step.record.with_version(version)
         memory.watermark_ns = rebuilt.watermark_ns
         return StreamStep(rebuilt, signals, step.run)
 
@@ -319,7 +325,7 @@ class SignalProcessor:
             for stream, _, signals in commits:
                 memory = self._memory[stream.key]
                 memory.pending = signals
-                memory.version = -1
+                memory.record = None
                 self._deliver(memory, signals, report)
             return
         for (stream, step, signals), result in zip(commits, results, strict=True):
@@ -327,10 +333,10 @@ class SignalProcessor:
             if not result.committed:
                 # Another processor advanced this stream first; next cycle reloads it.
                 report.conflicts += 1
-                memory.version = -1
+                memory.record = None
                 continue
             memory.pending = []
-            memory.run, memory.version = step.run, step.record.version + 1
+            memory.run, memory.record = step.run, result.record
             skipped = set(result.skipped)
             self._deliver(memory, [s for s in signals if s not in skipped], report)
 
@@ -371,7 +377,7 @@ class SignalProcessor:
             fresh = [signal_event(stream_id, s) for s in full.signals if s.time_ns > horizon]
             memory.pending = self._merge_pending(memory, fresh)
             memory.watermark_ns = int(history.time_ns[-1])
-            memory.run, memory.version = None, -1
+            memory.run, memory.record = None, None
             self._deliver(memory, fresh, report)
 
     # -- audit ------------------------------------------------------------------------
@@ -402,6 +408,6 @@ class SignalProcessor:
                 log.error("audit: %s differs from the full path in %s", stream.key.id, name)
                 self.metrics.audit_mismatches.inc()
                 report.audit_mismatches.append(stream.key.id)
-                memory.version = -1
+                memory.record = None
                 self.store.delete([stream.key])
                 return

@@ -107,4 +107,5 @@ def _after(series: CandleSeries, watermark_ns: int) -> int:
 
 
 def _closed_end(series: CandleSeries, now_ns: int) -> int:
-    return int(np.searchsorted(series.time_ns + series.timeframe.nanoseconds, now_ns, "right"))
+    # A bar has closed when open + timeframe ≤ now, i.e. open ≤ now - timeframe.
+    return int(np.searchsorted(series.time_ns, now_ns - series.timeframe.nanoseconds, "right"))

@@ -2,8 +2,10 @@
 
 A Lua script runs alone on the server, so a check and the writes it guards cannot
 interleave with another client — the compare-and-set the state layer rests on. Every
-key a script touches is passed in KEYS and shares the stream's hash tag, so the
-scripts also run on Redis Cluster.
+key a script touches is passed in KEYS, and the keys of one stream share a hash tag.
+A commit call carries several streams (one call instead of one per stream is most of
+a live cycle's Redis cost); on Redis Cluster, whose scripts must stay within one slot,
+a store would send one stream per call (``batch_size=1``).
 """
 
 from __future__ import annotations
@@ -59,11 +61,17 @@ class LuaScript:
         return replies
 
 
-# KEYS[1] state hash {v, data}; KEYS[2] outbox stream.
-# ARGV: expected version, encoded record, outbox max length (0 = unbounded),
-#       signal count, then per signal: entry id, field count n, n field/value pairs.
-# Reply: {0, stored version}                     conflict, nothing written
-#        {1, new version, {skipped entry ids}}   committed
+# Commits of several streams in one call. For commit i (from 1):
+#   KEYS[2i-1] its state hash {v, data}, KEYS[2i] its outbox stream.
+# ARGV: outbox max length (0 = unbounded), then per commit: expected version, encoded
+#       record, signal count, then per signal: entry id, field count n, n field/value pairs.
+# Reply, one entry per commit:
+#   {0, stored version}                     conflict, nothing written
+#   {1, new version, {skipped entry ids}}   committed
+#   {2, error message}                      a key of the wrong type, nothing written
+# (The outbox is only looked at when there is a signal to append.)
+# Every commit stands alone: a conflict or a wrong-typed key skips that stream only, and
+# each stream's check comes before any of its writes, so none is ever half made.
 # A commit retried by redis-py after its reply was lost conflicts with itself: the
 # caller reloads and finds its own record. Recognising it here (same bytes at v + 1)
 # would also let a second writer that computed the same bytes count as a winner.
@@ -77,46 +85,63 @@ local function after(a, b)
   return ams > bms or (ams == bms and aseq > bseq)
 end
 
-local expected = tonumber(ARGV[1])
-local stored = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
-if stored ~= expected then
-  return {0, stored}
+local function failed(reply)
+  return type(reply) == 'table' and reply.err ~= nil
 end
 
--- An entry id at or below the stream's last id is a bar already published (or older
--- than what consumers have seen): skip it, never append it twice or out of order.
--- The last *generated* id, not the newest entry: XADD refuses ids below it even when
--- that entry was deleted, and an error after HSET would leave a half-made commit.
-local top = '0-0'
-if redis.call('EXISTS', KEYS[2]) == 1 then
-  local info = redis.call('XINFO', 'STREAM', KEYS[2])
-  for k = 1, #info, 2 do
-    if info[k] == 'last-generated-id' then top = info[k + 1] end
+local maxlen = tonumber(ARGV[1])
+local replies = {}
+local a = 2
+for c = 1, #KEYS / 2 do
+  local state, outbox = KEYS[2 * c - 1], KEYS[2 * c]
+  local expected, record, signals = tonumber(ARGV[a]), ARGV[a + 1], tonumber(ARGV[a + 2])
+  local entries = a + 3
+  a = entries
+  for _ = 1, signals do a = a + 2 + 2 * tonumber(ARGV[a + 1]) end
+
+  local stored = redis.pcall('HGET', state, 'v')
+  -- An entry id at or below the stream's last id is a bar already published (or older
+  -- than what consumers have seen): skip it, never append it twice or out of order.
+  -- The last *generated* id, not the newest entry: XADD refuses ids below it even when
+  -- that entry was deleted, and an error after HSET would leave a half-made commit.
+  local top = '0-0'
+  local info = nil
+  if signals > 0 and not failed(stored) and redis.call('EXISTS', outbox) == 1 then
+    info = redis.pcall('XINFO', 'STREAM', outbox)
   end
-end
-
-redis.call('HSET', KEYS[1], 'v', tostring(expected + 1), 'data', ARGV[2])
-
-local maxlen = tonumber(ARGV[3])
-local skipped = {}
-local i = 5
-for _ = 1, tonumber(ARGV[4]) do
-  local id, n = ARGV[i], tonumber(ARGV[i + 1])
-  if after(id, top) then
-    local cmd = {'XADD', KEYS[2]}
-    if maxlen > 0 then
-      table.insert(cmd, 'MAXLEN'); table.insert(cmd, '~'); table.insert(cmd, maxlen)
-    end
-    table.insert(cmd, id)
-    for j = i + 2, i + 1 + 2 * n do table.insert(cmd, ARGV[j]) end
-    redis.call(unpack(cmd))
-    top = id
+  if failed(stored) or failed(info) then
+    table.insert(replies, {2, (failed(stored) and stored or info).err})
+  elseif tonumber(stored or '0') ~= expected then
+    table.insert(replies, {0, tonumber(stored or '0')})
   else
-    table.insert(skipped, id)
+    if info then
+      for k = 1, #info, 2 do
+        if info[k] == 'last-generated-id' then top = info[k + 1] end
+      end
+    end
+    redis.call('HSET', state, 'v', tostring(expected + 1), 'data', record)
+    local skipped = {}
+    local i = entries
+    for _ = 1, signals do
+      local id, n = ARGV[i], tonumber(ARGV[i + 1])
+      if after(id, top) then
+        local cmd = {'XADD', outbox}
+        if maxlen > 0 then
+          table.insert(cmd, 'MAXLEN'); table.insert(cmd, '~'); table.insert(cmd, maxlen)
+        end
+        table.insert(cmd, id)
+        for j = i + 2, i + 1 + 2 * n do table.insert(cmd, ARGV[j]) end
+        redis.call(unpack(cmd))
+        top = id
+      else
+        table.insert(skipped, id)
+      end
+      i = i + 2 + 2 * n
+    end
+    table.insert(replies, {1, expected + 1, skipped})
   end
-  i = i + 2 + 2 * n
 end
-return {1, expected + 1, skipped}
+return replies
 """,
 )
 

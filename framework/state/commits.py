@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -15,6 +14,7 @@ from framework.state.signals import SignalEvent
 __all__ = ["Commit", "CommitResult"]
 
 _CONFLICT = 0
+_WRONG_TYPE = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +53,11 @@ class Commit:
         ordered = tuple(sorted(self.signals, key=lambda s: s.bar_time_ns))
         object.__setattr__(self, "signals", ordered)
 
-    def script_args(self, outbox_maxlen: int) -> list[bytes | str | int]:
-        """ARGV of the commit script (see ``framework.state._lua.COMMIT``)."""
+    def script_args(self) -> list[bytes | str | int]:
+        """This commit's part of the commit script's ARGV (see ``framework.state._lua``)."""
         args: list[bytes | str | int] = [
             self.record.version,
             self.record.encode(),
-            outbox_maxlen,
             len(self.signals),
         ]
         for signal in self.signals:
@@ -72,11 +71,14 @@ class Commit:
         """Interpret the commit script's reply for this commit."""
         if not isinstance(reply, list) or len(reply) < 2:
             raise StoreError(f"commit of {self.key.id}: unexpected script reply {reply!r:.80}")
-        status, version = int(reply[0]), int(reply[1])
+        status = int(reply[0])
+        if status == _WRONG_TYPE:
+            raise StoreError(f"commit of {self.key.id} failed: {_text(reply[1])}")
+        version = int(reply[1])
         expected = self.record.version
         if status == _CONFLICT:
             return CommitResult(self.key, expected, version)
-        stored = dataclasses.replace(self.record, version=version)
+        stored = self.record.with_version(version)
         skipped_ids = {_text(entry) for entry in reply[2]} if len(reply) > 2 else set()
         skipped = tuple(s for s in self.signals if s.outbox_id in skipped_ids)
         return CommitResult(self.key, expected, version, stored, skipped)

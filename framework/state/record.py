@@ -75,6 +75,20 @@ class StateRecord:
     schema_version: int = SCHEMA_VERSION
     version: int = 0
 
+    def with_version(self, version: int) -> StateRecord:
+        """A copy carrying another store ``version`` (what a commit or a rebuild sets)."""
+        return StateRecord(
+            self.snapshots,
+            self.watermark_ns,
+            self.last_candle_hash,
+            self.bars_processed,
+            self.history_checksum,
+            self.last_signal,
+            self.extra,
+            self.schema_version,
+            version,
+        )
+
     def encode(self) -> bytes:
         """The record as msgpack bytes (everything but `version`).
 

@@ -12,7 +12,7 @@ Redis Cluster slot and the commit script may write both atomically.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import redis
@@ -28,7 +28,7 @@ from framework.state.record import StateRecord
 from framework.state.signals import SignalEvent
 from framework.state.urls import describe_client
 
-__all__ = ["DEFAULT_OUTBOX_MAXLEN", "DEFAULT_PREFIX", "RedisStateStore"]
+__all__ = ["DEFAULT_BATCH_SIZE", "DEFAULT_OUTBOX_MAXLEN", "DEFAULT_PREFIX", "RedisStateStore"]
 
 log = logging.getLogger("parity.state")
 
@@ -36,6 +36,9 @@ DEFAULT_PREFIX = "parity:"
 #: Entries kept per outbox (approximately, ``XADD MAXLEN ~``): consumers read it as a
 #: queue, and years of M15 crossover signals stay well below this.
 DEFAULT_OUTBOX_MAXLEN = 10_000
+#: Streams per commit script call: large enough that the per-call cost vanishes, small
+#: enough that one call holds the server for well under a millisecond.
+DEFAULT_BATCH_SIZE = 100
 
 
 class RedisStateStore(StoreAdmin):
@@ -54,6 +57,10 @@ class RedisStateStore(StoreAdmin):
         How the store is named in messages; defaults to the client's host and port.
     outbox_maxlen : int
         Approximate length cap of each outbox; 0 keeps every entry.
+    batch_size : int
+        Streams committed per script call (`commit_many` sends every call in one
+        round trip). Each stream's commit stands alone whatever the batch; a call
+        holds the server for its whole batch, and Redis Cluster needs 1.
 
     Notes
     -----
@@ -93,17 +100,21 @@ class RedisStateStore(StoreAdmin):
         policy: ConnectionPolicy | None = None,
         name: str | None = None,
         outbox_maxlen: int = DEFAULT_OUTBOX_MAXLEN,
+        batch_size: int = DEFAULT_BATCH_SIZE,
     ) -> None:
         if "{" in prefix or "}" in prefix:
             raise ConfigError(f"state key prefix {prefix!r} must not contain braces")
         if outbox_maxlen < 0:
             raise ConfigError(f"outbox_maxlen must be ≥ 0, got {outbox_maxlen}")
+        if batch_size < 1:
+            raise ConfigError(f"batch_size must be ≥ 1, got {batch_size}")
         options: dict[str, Any] = client.connection_pool.connection_kwargs
         if options.get("decode_responses"):
             raise ConfigError("the state store needs a client with decode_responses=False")
         self._client = client
         self._prefix = prefix
         self._outbox_maxlen = outbox_maxlen
+        self._batch_size = batch_size
         self.policy = policy or ConnectionPolicy()
         self.name = name or describe_client(options)
         secrets = tuple(str(options[k]) for k in ("password",) if options.get(k))
@@ -114,29 +125,51 @@ class RedisStateStore(StoreAdmin):
         """The stream's record, or None if there is none (or it was unusable)."""
         return self.load_many([key])[key]
 
-    def load_many(self, keys: Sequence[StreamKey]) -> dict[StreamKey, StateRecord | None]:
+    def load_many(
+        self,
+        keys: Sequence[StreamKey],
+        *,
+        held: Mapping[StreamKey, StateRecord] | None = None,
+    ) -> dict[StreamKey, StateRecord | None]:
         """Records of many streams in one round trip (a non-transactional pipeline).
 
         A record that does not decode, has an unknown schema version or a key of the
         wrong type is logged (logger ``parity.state``, one line), deleted unless a
         writer has replaced it meanwhile, and returned as None: the caller rebuilds it
         through the full path and commits it as new (version 0).
+
+        ``held`` maps streams to records the caller already has, e.g. the ones it
+        committed last cycle. Only the version of those is read: a held record whose
+        version is still the stored one is returned as it is, without moving or
+        decoding its bytes. The others (changed by another writer, or gone) are read
+        in full in a second round trip.
         """
         unique = list(dict.fromkeys(keys))
         if not unique:
             return {}
+        held = held or {}
 
         def run() -> list[Any]:
             pipe = self._client.pipeline(transaction=False)
             for key in unique:
-                pipe.hmget(self.state_key(key), ["v", "data"])
+                if key in held:
+                    pipe.hget(self.state_key(key), "v")
+                else:
+                    pipe.hmget(self.state_key(key), ["v", "data"])
             return pipe.execute(raise_on_error=False)
 
         replies = self._guard.call("load", run)
         records: dict[StreamKey, StateRecord | None] = {}
         unusable: list[tuple[StreamKey, str, str]] = []
+        changed: list[StreamKey] = []
         for key, reply in zip(unique, replies, strict=True):
             records[key] = None
+            if key in held:
+                if _is_version(reply, held[key].version):
+                    records[key] = held[key]
+                else:
+                    changed.append(key)
+                continue
             if isinstance(reply, Exception):  # WRONGTYPE: the key is not a hash
                 unusable.append((key, "", f"not a state hash ({reply})"))
                 continue
@@ -150,6 +183,8 @@ class RedisStateStore(StoreAdmin):
                 unusable.append((key, seen, str(exc)))
         if unusable:
             self._discard(unusable)
+        if changed:
+            records.update(self.load_many(changed))
         return records
 
     def read_outbox(
@@ -206,26 +241,28 @@ class RedisStateStore(StoreAdmin):
         """
         if not commits:
             return []
-        calls = [
-            ([self.state_key(c.key), self.outbox_key(c.key)], c.script_args(self._outbox_maxlen))
-            for c in commits
+        batches = [
+            commits[i : i + self._batch_size] for i in range(0, len(commits), self._batch_size)
         ]
-        replies = self._evalsha_many(COMMIT, calls)
+        replies = self._evalsha_many(COMMIT, [self._commit_call(batch) for batch in batches])
         results: list[CommitResult] = []
-        for commit, reply in zip(commits, replies, strict=True):
-            if isinstance(reply, Exception):
+        for batch, reply in zip(batches, replies, strict=True):
+            try:
+                if isinstance(reply, Exception):
+                    raise StoreError(f"commit script failed: {reply}")
+                results += [c.result(r) for c, r in zip(batch, reply, strict=True)]
+            except StoreError as error:
                 raise StoreError(
-                    f"state store {self.name}: commit of {commit.key.id} failed: {reply}; "
+                    f"state store {self.name}: {error}; "
                     "other commits of the batch may have landed, reload before retrying"
-                )
-            result = commit.result(reply)
+                ) from None
+        for result in results:
             if result.skipped:
                 log.info(
                     "outbox of %s already holds bars %s; not published again",
-                    commit.key.id,
+                    result.key.id,
                     ", ".join(str(s.bar_time_ns) for s in result.skipped),
                 )
-            results.append(result)
         return results
 
     def ping(self) -> None:
@@ -251,6 +288,15 @@ class RedisStateStore(StoreAdmin):
         return f"RedisStateStore({self.name!r}, prefix={self._prefix!r})"
 
     # --- internals ------------------------------------------------------------------
+    def _commit_call(self, batch: Sequence[Commit]) -> tuple[list[str], list[Any]]:
+        """KEYS and ARGV of one commit script call (see ``framework.state._lua``)."""
+        keys: list[str] = []
+        args: list[Any] = [self._outbox_maxlen]
+        for commit in batch:
+            keys += (self.state_key(commit.key), self.outbox_key(commit.key))
+            args += commit.script_args()
+        return keys, args
+
     def _evalsha_many(
         self, script: LuaScript, calls: Sequence[tuple[list[str], Sequence[Any]]]
     ) -> list[Any]:
@@ -268,6 +314,11 @@ class RedisStateStore(StoreAdmin):
             self._evalsha_many(DISCARD, calls)
         except StoreError as exc:  # the records stay unusable; the next load retries
             log.warning("could not discard unusable state records: %s", exc)
+
+
+def _is_version(reply: object, version: int) -> bool:
+    """Whether a reply of ``HGET <state> v`` is exactly ``version``."""
+    return isinstance(reply, bytes) and reply == str(version).encode()
 
 
 def _text(value: object) -> str:

@@ -198,3 +198,26 @@ def replay_from(processor, clock, start, rng):
         position = min(clock.size, position + int(rng.integers(1, 6)))
         reports.append(processor.cycle(now_ns=int(clock[position - 1])))
     return reports
+
+
+def test_processors_taking_turns_resume_from_each_others_commits(histories):
+    # Each keeps its last commit in memory; a turn by the other must be noticed and
+    # read from the store, never advanced over (that would conflict or diverge).
+    streams = streams_for(histories)
+    source = SeriesCandleSource(histories.values())
+    store = open_store("memory")
+    store.invalidate(include_outbox=True)
+    processors = [SignalProcessor(streams, source, store, catch_up_bars=10**6) for _ in range(2)]
+    clock = closes(histories["EURUSD"])
+    rng = np.random.default_rng(11)
+    published: list[SignalEvent] = []
+    position = 0
+    while position < clock.size:
+        position = min(clock.size, position + int(rng.integers(1, 6)))
+        report = processors[int(rng.integers(0, 2))].cycle(now_ns=int(clock[position - 1]))
+        assert (report.conflicts, report.rebuilt, report.errors) == (0, {}, [])
+        published += report.signals
+
+    for stream, series in zip(streams, histories.values(), strict=True):
+        got = [(s.bar_time_ns, s.side) for s in published if s.stream_id == stream.key.id]
+        assert got == expected_signals(stream, series)

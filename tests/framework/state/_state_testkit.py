@@ -11,7 +11,9 @@ import fakeredis
 import pytest
 import redis.connection
 
+from framework.errors import StoreError
 from framework.state import (
+    Commit,
     ConnectionPolicy,
     RedisStateStore,
     SignalEvent,
@@ -67,6 +69,26 @@ def memory_store(**kwargs: object) -> RedisStateStore:
     """A store on a private fakeredis server (unlike ``open_store("memory")``)."""
     client = fakeredis.FakeRedis(server=fakeredis.FakeServer())
     return RedisStateStore(client, policy=FAST_POLICY, **kwargs)  # type: ignore[arg-type]
+
+
+def assert_a_wrong_typed_key_fails_alone(store: RedisStateStore, which: str) -> None:
+    """A batch where one stream's ``which`` key ("state" or "outbox") is a plain string.
+
+    That stream's commit fails with one clear error and writes nothing; the streams
+    around it in the same script call commit.
+    """
+    keys = [stream(f"SYM{i}") for i in range(5)]
+    bad = keys[2]
+    clobbered = store.state_key(bad) if which == "state" else store.outbox_key(bad)
+    store._client.set(clobbered, b"not a " + which.encode())
+
+    with pytest.raises(StoreError, match=rf"commit of {bad.id} failed: WRONGTYPE.*reload"):
+        store.commit_many([Commit(k, step(None, 1), [signal(k, 1)]) for k in keys])
+
+    assert store._client.get(clobbered) == b"not a " + which.encode()
+    other = store.outbox_key(bad) if which == "state" else store.state_key(bad)
+    assert store._client.exists(other) == 0
+    assert [store.load(k) is not None for k in keys if k != bad] == [True] * 4
 
 
 def unique_prefix() -> str:

@@ -19,6 +19,7 @@ from _state_testkit import (
     FAST_POLICY,
     ConnectAttempts,
     RoundTrips,
+    assert_a_wrong_typed_key_fails_alone,
     bar,
     signal,
     step,
@@ -198,6 +199,13 @@ def test_a_corrupted_record_on_a_real_server_is_logged_and_rebuilt(
     for key in keys:
         assert store.commit(key, step(None, 1), [signal(key, 1)]).version == 1
         assert len(store.read_outbox(key)) == 1  # bar 1 was not published twice
+
+
+@pytest.mark.parametrize("which", ["state", "outbox"])
+def test_a_wrong_typed_key_fails_only_its_own_commit_on_a_real_server(
+    store: RedisStateStore, which: str
+) -> None:
+    assert_a_wrong_typed_key_fails_alone(store, which)
 
 
 def test_a_thousand_streams_load_and_commit_in_one_round_trip_each(

@@ -8,7 +8,15 @@ import threading
 
 import msgpack
 import pytest
-from _state_testkit import RoundTrips, memory_store, signal, step, stream, unique_prefix
+from _state_testkit import (
+    RoundTrips,
+    assert_a_wrong_typed_key_fails_alone,
+    memory_store,
+    signal,
+    step,
+    stream,
+    unique_prefix,
+)
 from redis.crc import key_slot
 
 from framework.errors import ConfigError, ParameterError
@@ -135,9 +143,44 @@ def test_load_many_returns_none_for_missing_streams_in_one_round_trip(
     assert store.load_many([]) == {}
 
 
-def test_commit_many_commits_each_stream_on_its_own_in_one_round_trip(
+def test_a_held_record_still_current_is_returned_without_reading_its_bytes(
     store: RedisStateStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    keys = [stream(f"SYM{i}") for i in range(4)]
+    held = {k: store.commit(k, step(None, 1)) for k in keys}
+
+    with RoundTrips().counting(monkeypatch) as trips:
+        loaded = store.load_many(keys, held=held)
+
+    assert trips.count == 1
+    assert all(loaded[k] is held[k] for k in keys)
+
+
+def test_held_records_that_changed_or_vanished_are_read_again(
+    store: RedisStateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    current, advanced, deleted, clobbered = keys = [stream(f"SYM{i}") for i in range(4)]
+    held = {k: store.commit(k, step(None, 1)) for k in keys}
+    newer = store.commit(advanced, step(held[advanced], 2))  # another writer's commit
+    store.delete([deleted])
+    store._client.delete(store.state_key(clobbered))
+    store._client.set(store.state_key(clobbered), b"not a hash")
+
+    with RoundTrips().counting(monkeypatch) as trips:
+        loaded = store.load_many(keys, held=held)
+
+    assert trips.count >= 2
+    assert loaded[current] is held[current]
+    assert loaded[advanced] == newer and loaded[advanced] is not held[advanced]
+    assert loaded[deleted] is None and loaded[clobbered] is None
+    assert store._client.exists(store.state_key(clobbered)) == 0  # discarded, to rebuild
+
+
+@pytest.mark.parametrize("batch_size", [1, 7, 100, 1000])
+def test_commit_many_commits_each_stream_on_its_own_in_one_round_trip(
+    batch_size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = memory_store(batch_size=batch_size)
     keys = [stream(f"SYM{i}") for i in range(100)]
     stale = store.commit(keys[3], step(None, 1))
     store.commit(keys[3], step(stale, 2))
@@ -152,6 +195,18 @@ def test_commit_many_commits_each_stream_on_its_own_in_one_round_trip(
     with pytest.raises(CommitConflict):
         results[3].unwrap()
     assert store.read_outbox(keys[3]) == []
+
+
+@pytest.mark.parametrize("which", ["state", "outbox"])
+def test_a_wrong_typed_key_fails_its_own_commit_and_leaves_it_unwritten(
+    store: RedisStateStore, which: str
+) -> None:
+    assert_a_wrong_typed_key_fails_alone(store, which)
+
+
+def test_a_batch_size_below_one_is_refused() -> None:
+    with pytest.raises(ConfigError, match="batch_size must be ≥ 1, got 0"):
+        memory_store(batch_size=0)
 
 
 def test_a_corrupted_record_is_logged_discarded_and_can_be_rebuilt(
