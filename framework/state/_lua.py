@@ -18,7 +18,7 @@ from typing import Any
 import redis
 from redis.exceptions import NoScriptError
 
-__all__ = ["COMMIT", "DISCARD", "LuaScript"]
+__all__ = ["COMMIT", "DISCARD", "READ", "LuaScript"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +139,27 @@ for c = 1, #KEYS / 2 do
       i = i + 2 + 2 * n
     end
     table.insert(replies, {1, expected + 1, skipped})
+  end
+end
+return replies
+""",
+)
+
+# Reads of several streams' state hashes in one call: KEYS are the hashes; ARGV[1] is
+# 'v' to read only the versions, 'all' for versions and records.
+# Reply, one entry per key: {1, version or false, record or false} ('all'),
+# {1, version or false} ('v'), or {0, error message} for a key of the wrong type.
+READ = LuaScript(
+    "read",
+    r"""
+local replies = {}
+local fields = ARGV[1] == 'all' and {'v', 'data'} or {'v'}
+for i = 1, #KEYS do
+  local reply = redis.pcall('HMGET', KEYS[i], unpack(fields))
+  if reply.err then
+    replies[i] = {0, reply.err}
+  else
+    replies[i] = {1, unpack(reply)}
   end
 end
 return replies

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import redis
 
 from framework.errors import ConfigError, StoreError
 from framework.state._admin import StoreAdmin
 from framework.state._guard import Guard
-from framework.state._lua import COMMIT, DISCARD, LuaScript
+from framework.state._lua import COMMIT, DISCARD, READ, LuaScript
 from framework.state.commits import Commit, CommitResult
 from framework.state.keys import StreamKey
 from framework.state.policy import ConnectionPolicy
@@ -31,6 +31,8 @@ from framework.state.urls import describe_client
 __all__ = ["DEFAULT_BATCH_SIZE", "DEFAULT_OUTBOX_MAXLEN", "DEFAULT_PREFIX", "RedisStateStore"]
 
 log = logging.getLogger("parity.state")
+
+T = TypeVar("T")
 
 DEFAULT_PREFIX = "parity:"
 #: Entries kept per outbox (approximately, ``XADD MAXLEN ~``): consumers read it as a
@@ -131,7 +133,7 @@ class RedisStateStore(StoreAdmin):
         *,
         held: Mapping[StreamKey, StateRecord] | None = None,
     ) -> dict[StreamKey, StateRecord | None]:
-        """Records of many streams in one round trip (a non-transactional pipeline).
+        """Records of many streams in one round trip (read-script calls of `batch_size` keys).
 
         A record that does not decode, has an unknown schema version or a key of the
         wrong type is logged (logger ``parity.state``, one line), deleted unless a
@@ -145,42 +147,33 @@ class RedisStateStore(StoreAdmin):
         in full in a second round trip.
         """
         unique = list(dict.fromkeys(keys))
-        if not unique:
-            return {}
         held = held or {}
-
-        def run() -> list[Any]:
-            pipe = self._client.pipeline(transaction=False)
-            for key in unique:
-                if key in held:
-                    pipe.hget(self.state_key(key), "v")
-                else:
-                    pipe.hmget(self.state_key(key), ["v", "data"])
-            return pipe.execute(raise_on_error=False)
-
-        replies = self._guard.call("load", run)
-        records: dict[StreamKey, StateRecord | None] = {}
+        current = [key for key in unique if key in held]
+        reads = [("v", batch) for batch in self._batches(current)]
+        reads += [("all", batch) for batch in self._batches([k for k in unique if k not in held])]
+        calls = [([self.state_key(key) for key in batch], [mode]) for mode, batch in reads]
+        replies = self._evalsha_many(READ, calls) if calls else []
+        records: dict[StreamKey, StateRecord | None] = dict.fromkeys(unique)
         unusable: list[tuple[StreamKey, str, str]] = []
         changed: list[StreamKey] = []
-        for key, reply in zip(unique, replies, strict=True):
-            records[key] = None
-            if key in held:
-                if _is_version(reply, held[key].version):
-                    records[key] = held[key]
-                else:
-                    changed.append(key)
-                continue
-            if isinstance(reply, Exception):  # WRONGTYPE: the key is not a hash
-                unusable.append((key, "", f"not a state hash ({reply})"))
-                continue
-            raw_version, data = reply
-            if raw_version is None and data is None:
-                continue
-            seen = "" if raw_version is None else raw_version.decode(errors="replace")
-            try:
-                records[key] = StateRecord.decode(data or b"", version=int(seen or "0"))
-            except ValueError as exc:  # StateDecodeError is one, as is a garbled version
-                unusable.append((key, seen, str(exc)))
+        for (mode, batch), reply in zip(reads, replies, strict=True):
+            if isinstance(reply, Exception):
+                raise StoreError(f"state store {self.name}: load failed: {reply}")
+            for key, (found, *values) in zip(batch, reply, strict=True):
+                if not found:  # a key of the wrong type
+                    unusable.append((key, "", f"not a state hash ({_text(values[0])})"))
+                elif mode == "v":
+                    if values[0] == str(held[key].version).encode():
+                        records[key] = held[key]
+                    else:
+                        changed.append(key)
+                elif values != [None, None]:
+                    raw_version, data = values
+                    seen = "" if raw_version is None else raw_version.decode(errors="replace")
+                    try:
+                        records[key] = StateRecord.decode(data or b"", version=int(seen or "0"))
+                    except ValueError as exc:  # a StateDecodeError, or a garbled version
+                        unusable.append((key, seen, str(exc)))
         if unusable:
             self._discard(unusable)
         if changed:
@@ -241,9 +234,7 @@ class RedisStateStore(StoreAdmin):
         """
         if not commits:
             return []
-        batches = [
-            commits[i : i + self._batch_size] for i in range(0, len(commits), self._batch_size)
-        ]
+        batches = self._batches(commits)
         replies = self._evalsha_many(COMMIT, [self._commit_call(batch) for batch in batches])
         results: list[CommitResult] = []
         for batch, reply in zip(batches, replies, strict=True):
@@ -288,6 +279,11 @@ class RedisStateStore(StoreAdmin):
         return f"RedisStateStore({self.name!r}, prefix={self._prefix!r})"
 
     # --- internals ------------------------------------------------------------------
+    def _batches(self, items: Sequence[T]) -> list[Sequence[T]]:
+        """``items`` in runs of at most ``batch_size``, one script call each."""
+        size = self._batch_size
+        return [items[i : i + size] for i in range(0, len(items), size)]
+
     def _commit_call(self, batch: Sequence[Commit]) -> tuple[list[str], list[Any]]:
         """KEYS and ARGV of one commit script call (see ``framework.state._lua``)."""
         keys: list[str] = []
@@ -314,11 +310,6 @@ class RedisStateStore(StoreAdmin):
             self._evalsha_many(DISCARD, calls)
         except StoreError as exc:  # the records stay unusable; the next load retries
             log.warning("could not discard unusable state records: %s", exc)
-
-
-def _is_version(reply: object, version: int) -> bool:
-    """Whether a reply of ``HGET <state> v`` is exactly ``version``."""
-    return isinstance(reply, bytes) and reply == str(version).encode()
 
 
 def _text(value: object) -> str:

@@ -89,6 +89,8 @@ def assert_a_wrong_typed_key_fails_alone(store: RedisStateStore, which: str) -> 
     other = store.outbox_key(bad) if which == "state" else store.state_key(bad)
     assert store._client.exists(other) == 0
     assert [store.load(k) is not None for k in keys if k != bad] == [True] * 4
+    assert store.load(bad) is None  # and a wrong-typed state key is discarded, to rebuild
+    assert store._client.exists(clobbered) == (which == "outbox")
 
 
 def unique_prefix() -> str:
