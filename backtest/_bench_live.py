@@ -139,6 +139,7 @@ def live_section(
         "candles_fetched_original": None,
         "queries_incremental": None,
         "queries_original": None,
+        "incremental_phases_ms": None,
     }
     if store_url is None or factory is None:
         missing = [
@@ -157,11 +158,16 @@ def live_section(
         return result
     feeds = _feeds(series, streams, bars)
     try:
-        incremental, original = _measure(feeds, cycles, store_url, factory, budget_s, progress)
+        incremental, original, phases = _measure(
+            feeds, cycles, store_url, factory, budget_s, progress
+        )
     except ParityError as error:
         notes.add(f"{label}: not measured, {error}")
         return result
     result.update(_summary(incremental, "incremental") | _summary(original, "original"))
+    result["incremental_phases_ms"] = {
+        name: statistics.median(cycle[name] for cycle in phases) * 1000 for name in phases[0]
+    }
     return result
 
 
@@ -172,8 +178,8 @@ def _measure(
     factory: SourceFactory,
     budget_s: float,
     progress: Progress,
-) -> tuple[list[tuple[float, int, int]], list[tuple[float, int, int]]]:
-    """Timed cycles of both methods; each cycle one more bar per stream has closed."""
+) -> tuple[list[tuple[float, int, int]], list[tuple[float, int, int]], list[dict[str, float]]]:
+    """Timed cycles of both methods, and the phases of Parity's; one more bar each cycle."""
     deadline = time.perf_counter() + budget_s
     strategy = MAUnifiedStrategy(fast=50, slow=200)
     live = [Stream(strategy, feed.instrument, feed.timeframe) for feed in feeds]
@@ -182,6 +188,7 @@ def _measure(
     store = open_store(store_url, prefix=f"parity-bench-{uuid.uuid4().hex[:12]}:")
     incremental: list[tuple[float, int, int]] = []
     original: list[tuple[float, int, int]] = []
+    phases: list[dict[str, float]] = []
     try:
         progress(f"live: loading {len(feeds):,} streams × {len(feeds[0])} candles")
         for count, feed in enumerate(feeds, 1):
@@ -199,7 +206,7 @@ def _measure(
         for cycle in range(cycles):
             progress(f"live: cycle {cycle + 1} of {cycles}")
             now += step
-            incremental.append(_timed(source, partial(_cycle, processor, now)))
+            incremental.append(_timed(source, partial(_cycle, processor, now, phases)))
             original.append(
                 _timed(source, partial(_original_cycle, live, source, now, deadline, budget_s))
             )
@@ -209,7 +216,7 @@ def _measure(
         finally:
             store.close()
             cleanup()
-    return incremental, original
+    return incremental, original, phases
 
 
 def _seed(store: RedisStateStore, streams: list[Stream], feeds: list[CandleSeries]) -> None:
@@ -253,9 +260,11 @@ def _feeds(series: CandleSeries, streams: int, bars: int) -> list[CandleSeries]:
     return feeds
 
 
-def _cycle(processor: SignalProcessor, now: int) -> int:
-    """One cycle of Parity's processor; the candles it fetched."""
-    return _checked(processor.cycle(now)).candles
+def _cycle(processor: SignalProcessor, now: int, phases: list[dict[str, float]]) -> int:
+    """One cycle of Parity's processor; the candles it fetched. Its phases go to ``phases``."""
+    report = _checked(processor.cycle(now))
+    phases.append(report.phases)
+    return report.candles
 
 
 def _original_cycle(

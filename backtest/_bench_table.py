@@ -108,6 +108,11 @@ def _live(live: dict[str, Any], where: str) -> Table:
         _num(live["queries_original"], ",d"),
         "1.0×" if original else _MISSING,
     )
+    phases = live.get("incremental_phases_ms")
+    if phases:
+        table.caption = "incremental, ms per phase: " + ", ".join(
+            f"{name} {ms:.1f}" for name, ms in phases.items()
+        )
     return table
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -68,6 +69,17 @@ class CycleReport:
     audit_mismatches: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    #: Wall seconds of each phase that ran: load, fetch, step, commit, audit.
+    phases: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Add the wall time of the block to ``phases[name]``."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.phases[name] = self.phases.get(name, 0.0) + time.perf_counter() - started
 
 
 @dataclass
@@ -133,7 +145,8 @@ class SignalProcessor:
         started = time.perf_counter()
         try:
             held = {key: m.record for key, m in self._memory.items() if m.record is not None}
-            records = self.store.load_many([s.key for s in self.streams], held=held)
+            with report.phase("load"):
+                records = self.store.load_many([s.key for s in self.streams], held=held)
         except StoreError as error:
             log.warning("state store unavailable, computing through the full path: %s", error)
             self.metrics.errors.labels(kind="store").inc()
@@ -162,14 +175,32 @@ class SignalProcessor:
         self.metrics.cache.labels(result="hit").inc(len(self.streams) - misses)
         self.metrics.cache.labels(result="miss").inc(misses)
         try:
-            fetched = self._fetch(requests, now_ns, report)
+            with report.phase("fetch"):
+                fetched = self._fetch(requests, now_ns, report)
         except ParityError:
             return
-        commits: list[tuple[Stream, StreamStep, list[SignalEvent]]] = []
         stored = [stream for stream in self.streams if records[stream.key] is not None]
         audited = self._random.sample(stored, min(self.audit_streams, len(stored)))
         audited_keys = {stream.key for stream in audited}
         failed: set[StreamKey] = set()
+        with report.phase("step"):
+            commits = self._steps(records, fetched, now_ns, report, audited_keys, failed)
+        with report.phase("commit"):
+            self._commit(commits, report)
+        with report.phase("audit"):
+            self._audit([s for s in audited if s.key not in failed], now_ns, report)
+
+    def _steps(
+        self,
+        records: dict[StreamKey, StateRecord | None],
+        fetched: dict[tuple[str, Timeframe], CandleSeries],
+        now_ns: int,
+        report: CycleReport,
+        audited_keys: set[StreamKey],
+        failed: set[StreamKey],
+    ) -> list[tuple[Stream, StreamStep, list[SignalEvent]]]:
+        """Advance every stream; what to commit. Streams that failed go to ``failed``."""
+        commits: list[tuple[Stream, StreamStep, list[SignalEvent]]] = []
         for stream in self.streams:
             key = stream.key
             record = records[key]
@@ -188,8 +219,7 @@ class SignalProcessor:
                 memory = self._memory[key]
                 signals = self._merge_pending(memory, step.signals)
                 commits.append((stream, step, signals))
-        self._commit(commits, report)
-        self._audit([s for s in audited if s.key not in failed], now_ns, report)
+        return commits
 
     def _fetch(
         self,

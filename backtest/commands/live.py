@@ -143,5 +143,6 @@ def _log_cycle(report: CycleReport) -> None:
         "fallback": report.fallback,
         "errors": len(report.errors),
         "ms": round(report.seconds * 1000, 2),
+        "phases_ms": {name: round(s * 1000, 2) for name, s in report.phases.items()},
     }
     log.info("cycle %s", json.dumps(summary))

@@ -213,6 +213,9 @@ def test_the_live_section_fetches_two_bars_a_stream_in_one_query_against_200_per
     assert live["queries_incremental"] == 1
     assert live["candles_fetched_original"] == 200 * 12
     assert live["queries_original"] == 12
+    phases = live["incremental_phases_ms"]
+    assert set(phases) == {"load", "fetch", "step", "commit", "audit"}
+    assert 0 < sum(phases.values()) <= live["incremental_ms"]
 
 
 def test_the_live_section_says_why_it_did_not_run(source: CandleSeries) -> None:
