@@ -58,6 +58,26 @@ class Candle:
         return sum(getattr(self, name) for name in _fields(field))
 
 
+_new = object.__new__
+# Each field's slot setter: building a Candle through them skips the frozen dataclass's
+# __init__ (six object.__setattr__ calls), for series that are already valid.
+_SET_TIME, _SET_OPEN, _SET_HIGH, _SET_LOW, _SET_CLOSE, _SET_VOLUME = (
+    Candle.__dict__[name].__set__ for name in ("time_ns", "open", "high", "low", "close", "volume")
+)
+
+
+def _candle(time_ns: int, open: int, high: int, low: int, close: int, volume: float) -> Candle:
+    """The same value as ``Candle(time_ns, ...)``, built without the dataclass __init__."""
+    candle: Candle = _new(Candle)
+    _SET_TIME(candle, time_ns)
+    _SET_OPEN(candle, open)
+    _SET_HIGH(candle, high)
+    _SET_LOW(candle, low)
+    _SET_CLOSE(candle, close)
+    _SET_VOLUME(candle, volume)
+    return candle
+
+
 def _fields(field: str) -> tuple[str, ...]:
     try:
         return PRICE_FIELDS[field]
@@ -196,7 +216,7 @@ class CandleSeries:
 
     def candle(self, index: int) -> Candle:
         """The bar at ``index`` (negative counts from the end)."""
-        return Candle(
+        return _candle(
             int(self.time_ns[index]),
             int(self.open[index]),
             int(self.high[index]),
@@ -206,7 +226,7 @@ class CandleSeries:
         )
 
     def __iter__(self) -> Iterator[Candle]:
-        columns = (
+        columns = times, opens, highs, lows, closes, volumes = (
             self.time_ns.tolist(),
             self.open.tolist(),
             self.high.tolist(),
@@ -214,22 +234,28 @@ class CandleSeries:
             self.close.tolist(),
             self.volume.tolist(),
         )
-        for row in zip(*columns, strict=True):
-            yield Candle(*row)
+        if len(times) == len(opens) == len(highs) == len(lows) == len(closes) == len(volumes):
+            return map(_candle, *columns)
+        # Unequal columns (a series not built by `create`): fail where zip(strict) does.
+        return (_candle(*row) for row in zip(*columns, strict=True))
 
     def slice(self, start: int | None = None, stop: int | None = None) -> CandleSeries:
         """Bars ``start:stop`` as a new series sharing memory (already valid)."""
         part = slice(start, stop)
-        return CandleSeries(
-            self.instrument,
-            self.timeframe,
-            self.time_ns[part],
-            self.open[part],
-            self.high[part],
-            self.low[part],
-            self.close[part],
-            self.volume[part],
+        # Built without the frozen __init__ (eight object.__setattr__ calls): the live
+        # cycle slices every series once per cycle. Same fields, same instance dict.
+        series: CandleSeries = _new(CandleSeries)
+        vars(series).update(
+            instrument=self.instrument,
+            timeframe=self.timeframe,
+            time_ns=self.time_ns[part],
+            open=self.open[part],
+            high=self.high[part],
+            low=self.low[part],
+            close=self.close[part],
+            volume=self.volume[part],
         )
+        return series
 
     def between(self, start: datetime | None = None, end: datetime | None = None) -> CandleSeries:
         """Bars whose open time is in ``[start, end]`` (either bound optional)."""

@@ -9,6 +9,7 @@ warming up are skipped: they neither cross nor change the side.
 
 from __future__ import annotations
 
+import threading
 from collections import deque
 from collections.abc import Callable
 
@@ -21,6 +22,15 @@ from framework.errors import SnapshotError
 __all__ = ["CrossTracker", "cross_batch"]
 
 _FORMAT = 1
+
+
+class _Packers(threading.local):
+    # One reusable Packer per thread: building one per snapshot costs more than packing.
+    def __init__(self) -> None:
+        self.packer = msgpack.Packer()
+
+
+_PACKERS = _Packers()
 
 
 class CrossTracker:
@@ -82,7 +92,7 @@ class CrossTracker:
 
     def snapshot(self) -> bytes:
         """Versioned bytes of the state."""
-        data: bytes = msgpack.packb([_FORMAT, self._side, list(self._history)])
+        data: bytes = _PACKERS.packer.pack([_FORMAT, self._side, list(self._history)])
         return data
 
     @classmethod

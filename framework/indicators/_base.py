@@ -55,7 +55,7 @@ class Indicator(ABC):
     #: Type of one history entry: float, int (an exact numerator) or a NamedTuple.
     _entry: ClassVar[type] = float
 
-    __slots__ = ("_bound", "_history", "_rule", "lookback", "scale")
+    __slots__ = ("_bound", "_header", "_history", "_rule", "lookback", "scale")
 
     #: Feed one bar's inputs (ints, ticks); O(1). Returns the new value, None in warm-up.
     update: Callable[..., Output]
@@ -75,6 +75,8 @@ class Indicator(ABC):
         self.lookback = check_int(owner, "lookback", lookback, 0, MAX_PERIOD)
         self._bound, self._rule = bound, rule
         self._history: deque[Any] = deque([None] * (lookback + 1), maxlen=lookback + 1)
+        # The snapshot's bytes before the body (the parameters never change): built once.
+        self._header: bytes | None = None
 
     @property
     def limit(self) -> Limit:
@@ -135,7 +137,10 @@ class Indicator(ABC):
 
     def snapshot(self) -> bytes:
         """The full state as compact, versioned bytes (msgpack; see `restore`)."""
-        return _snapshot.pack(self.kind, self.version, self.params(), self._dump())
+        header = self._header
+        if header is None:
+            header = self._header = _snapshot.header(self.kind, self.version, self.params())
+        return header + _snapshot.pack_body(self._dump())
 
     @classmethod
     def restore(cls, data: bytes, expected: Indicator | None = None) -> Self:

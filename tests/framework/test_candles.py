@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
@@ -144,6 +145,51 @@ def test_candles_iterate_with_utc_times() -> None:
     assert series.candle(-1) == candles[-1]
     assert candles[1].time == datetime(2026, 1, 15, 14, 15, tzinfo=UTC)
     assert candles[0].price("hl2") == 220_000
+
+
+def test_iterated_and_indexed_candles_are_the_values_the_constructor_builds() -> None:
+    series = create(columns(4))
+    built = [
+        Candle(*row)
+        for row in zip(
+            *(getattr(series, name).tolist() for name in Candle.__dataclass_fields__),
+            strict=True,
+        )
+    ]
+
+    for candles in (list(series), [series.candle(i) for i in range(4)]):
+        assert candles == built
+        assert [hash(c) for c in candles] == [hash(c) for c in built]
+        assert [repr(c) for c in candles] == [repr(c) for c in built]
+        assert all(type(c.time_ns) is int and type(c.volume) is float for c in candles)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        next(iter(series)).close = 1  # type: ignore[misc]
+    assert list(series.slice(4)) == [] and list(series.slice(1, 2)) == built[1:2]
+
+
+def test_iterating_columns_of_different_lengths_fails_like_a_strict_zip() -> None:
+    series = create(columns(3))
+    broken = dataclasses.replace(series, volume=series.volume[:2])
+
+    with pytest.raises(ValueError, match="shorter"):
+        list(broken)
+
+
+def test_a_slice_is_a_series_sharing_the_read_only_arrays() -> None:
+    series = create(columns(5))
+
+    part = series.slice(1, 3)
+
+    assert type(part) is CandleSeries
+    assert (part.instrument, part.timeframe) == (series.instrument, series.timeframe)
+    for name in ("time_ns", "open", "high", "low", "close", "volume"):
+        column = getattr(part, name)
+        assert column.tolist() == getattr(series, name)[1:3].tolist()
+        assert np.shares_memory(column, getattr(series, name)) and not column.flags.writeable
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        part.close = series.close  # type: ignore[misc]
+    assert dataclasses.replace(part).close is part.close
+    part.validate()
 
 
 def test_slice_and_between_select_bars_by_position_and_time() -> None:
