@@ -335,6 +335,8 @@ class SignalProcessor:
         return last - self.catch_up_bars * stream.timeframe.nanoseconds
 
     def _merge_pending(self, memory: _Memory, signals: list[SignalEvent]) -> list[SignalEvent]:
+        if not memory.pending:
+            return signals
         by_bar = {s.bar_time_ns: s for s in memory.pending}
         by_bar.update({s.bar_time_ns: s for s in signals})
         return [by_bar[bar] for bar in sorted(by_bar)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import signal
@@ -103,10 +104,18 @@ def live(
             audit_streams=audit,
         )
         log.info("serving %d streams from %s", len(streams), candle_source)
+        first = True
         while True:
             _log_cycle(processor.cycle())
             if once or stop.is_set():
                 break
+            if first:
+                # The warm runs now live as long as the process: moved out of the
+                # collector's reach, they no longer make each full collection walk
+                # every stream's state (tens of ms at 1,000 streams).
+                gc.collect()
+                gc.freeze()
+                first = False
             stop.wait(interval if interval is not None else _until_next_close(streams, delay))
     log.info("stopped")
 
