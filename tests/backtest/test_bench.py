@@ -151,7 +151,13 @@ def fake_report(**strategy: Any) -> dict[str, Any]:
         "incremental_candles_per_s": 900_000.0,
     }
     live = {"original_ms": 1000.0, "incremental_ms": None}
-    return {"indicators": indicators, "strategy": base | strategy, "live": live}
+    in_memory = {"original_ms": 300.0, "incremental_ms": 100.0}
+    return {
+        "indicators": indicators,
+        "strategy": base | strategy,
+        "live": live,
+        "live_in_memory": in_memory,
+    }
 
 
 def test_goals_give_each_verdict_from_the_numbers_and_none_without_them() -> None:
@@ -164,7 +170,8 @@ def test_goals_give_each_verdict_from_the_numbers_and_none_without_them() -> Non
     assert verdicts["full-path backtest, s per 1M candles"] is True
     assert verdicts["full-path backtest / backtesting.py"] is True
     assert verdicts["incremental candles/s (no store)"] is False
-    assert verdicts["live cycle: original / incremental"] is None
+    assert verdicts["live cycle (MongoDB): original / incremental"] is None
+    assert verdicts["live cycle (candles in memory): original / incremental"] is False
 
 
 # --- the data -----------------------------------------------------------------------------
