@@ -257,10 +257,7 @@ class SignalProcessor:
         memory = self._memory[key]
         if record is None or record.watermark_ns is None:
             return self._rebuild(stream, record, now_ns, report, "no state")
-        # Streams sharing a symbol and timeframe share one fetch from the lowest
-        # watermark among them: start at this stream's own.
-        first = 0 if candles is None else int(np.searchsorted(candles.time_ns, record.watermark_ns))
-        new = [] if candles is None else list(candles.slice(first))
+        new = [] if candles is None else list(_from(candles, record.watermark_ns))
         if not new or new[0].time_ns != record.watermark_ns:
             return self._rebuild(stream, record, now_ns, report, "last bar missing in source")
         if candle_digest(new[0]) != record.last_candle_hash:
@@ -443,3 +440,15 @@ class SignalProcessor:
                 memory.record = None
                 self.store.delete([stream.key])
                 return
+
+
+def _from(candles: CandleSeries, time_ns: int) -> CandleSeries:
+    """The candles from ``time_ns`` on.
+
+    Streams sharing a symbol and timeframe share one fetch from the lowest watermark
+    among them; each starts at its own. Most streams have a fetch of their own, which
+    starts at their watermark already.
+    """
+    if len(candles) and candles.time_ns[0] == time_ns:
+        return candles
+    return candles.slice(int(np.searchsorted(candles.time_ns, time_ns)))
