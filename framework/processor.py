@@ -182,13 +182,12 @@ class SignalProcessor:
         stored = [stream for stream in self.streams if records[stream.key] is not None]
         audited = self._random.sample(stored, min(self.audit_streams, len(stored)))
         audited_keys = {stream.key for stream in audited}
-        failed: set[StreamKey] = set()
         with report.phase("step"):
-            commits = self._steps(records, fetched, now_ns, report, audited_keys, failed)
+            commits, histories = self._steps(records, fetched, now_ns, report, audited_keys)
         with report.phase("commit"):
             self._commit(commits, report)
         with report.phase("audit"):
-            self._audit([s for s in audited if s.key not in failed], now_ns, report)
+            self._audit([s for s in audited if s.key in histories], histories, report)
 
     def _steps(
         self,
@@ -196,30 +195,41 @@ class SignalProcessor:
         fetched: dict[tuple[str, Timeframe], CandleSeries],
         now_ns: int,
         report: CycleReport,
-        audited_keys: set[StreamKey],
-        failed: set[StreamKey],
-    ) -> list[tuple[Stream, StreamStep, list[SignalEvent]]]:
-        """Advance every stream; what to commit. Streams that failed go to ``failed``."""
+        audited: set[StreamKey],
+    ) -> tuple[list[tuple[Stream, StreamStep, list[SignalEvent]]], dict[StreamKey, CandleSeries]]:
+        """Advance every stream: what to commit, and the audited streams' full histories.
+
+        An audited stream's history is read once, checked against its state before the
+        step, and kept for the full-path comparison after the commit. A stream that
+        fails is logged and reported, and left out of both.
+        """
         commits: list[tuple[Stream, StreamStep, list[SignalEvent]]] = []
+        histories: dict[StreamKey, CandleSeries] = {}
         for stream in self.streams:
             key = stream.key
             record = records[key]
             candles = fetched.get((stream.instrument.symbol, stream.timeframe))
             step_started = time.perf_counter()
             try:
-                step = self._step(stream, record, candles, now_ns, report, key in audited_keys)
+                history = None
+                if key in audited:
+                    history = self.source.history(
+                        stream.instrument.symbol, stream.timeframe, now_ns=now_ns
+                    )
+                step = self._step(stream, record, candles, now_ns, report, history)
+                if history is not None:
+                    histories[key] = history
             except (SourceError, ParityError) as error:
                 log.error("stream %s failed: %s", key.id, error)
                 self.metrics.errors.labels(kind=type(error).__name__).inc()
                 report.errors.append(f"{key.id}: {error}")
-                failed.add(key)
                 continue
             self.metrics.stream_seconds.observe(time.perf_counter() - step_started)
             if step is not None:
                 memory = self._memory[key]
                 signals = self._merge_pending(memory, step.signals)
                 commits.append((stream, step, signals))
-        return commits
+        return commits, histories
 
     def _fetch(
         self,
@@ -246,12 +256,12 @@ class SignalProcessor:
         candles: CandleSeries | None,
         now_ns: int,
         report: CycleReport,
-        audited: bool = False,
+        history: CandleSeries | None = None,
     ) -> StreamStep | None:
         """Advance one stream, or rebuild it when its state cannot be trusted.
 
-        Every stream's last processed bar is re-read and compared with its digest;
-        an audited stream's whole history is compared with its count and checksum.
+        Every stream's last processed bar is re-read and compared with its digest; an
+        audited stream's whole ``history`` is compared with its count and checksum.
         """
         key = stream.key
         memory = self._memory[key]
@@ -262,7 +272,7 @@ class SignalProcessor:
             return self._rebuild(stream, record, now_ns, report, "last bar missing in source")
         if candle_digest(new[0]) != record.last_candle_hash:
             return self._rebuild(stream, record, now_ns, report, "last bar changed in source")
-        if audited and self._history_changed(stream, record):
+        if history is not None and _history_changed(record, history):
             return self._rebuild(
                 stream, record, now_ns, report, "history changed before the last bar"
             )
@@ -274,17 +284,6 @@ class SignalProcessor:
         step = advance(stream, record, new, warm=warm)
         memory.watermark_ns = step.record.watermark_ns
         return step
-
-    def _history_changed(self, stream: Stream, record: StateRecord) -> bool:
-        """Whether the source's bars up to the watermark differ from those processed."""
-        if record.watermark_ns is None:
-            return False
-        until = record.watermark_ns + stream.timeframe.nanoseconds
-        history = self.source.history(stream.instrument.symbol, stream.timeframe, now_ns=until)
-        return (
-            len(history) != record.bars_processed
-            or history_checksum(history) != record.history_checksum
-        )
 
     def _rebuild(
         self,
@@ -411,21 +410,22 @@ class SignalProcessor:
 
     # -- audit ------------------------------------------------------------------------
 
-    def _audit(self, audited: list[Stream], now_ns: int, report: CycleReport) -> None:
+    def _audit(
+        self, audited: list[Stream], histories: dict[StreamKey, CandleSeries], report: CycleReport
+    ) -> None:
         """Re-derive the audited streams through the full path and compare with their state."""
         for stream in audited:
             try:
-                self._audit_stream(stream, now_ns, report)
-            except ParityError as error:  # the source or the store failed: next cycle
+                self._audit_stream(stream, histories[stream.key], report)
+            except ParityError as error:  # the store failed: next cycle
                 log.error("audit of %s failed: %s", stream.key.id, error)
                 self.metrics.errors.labels(kind=type(error).__name__).inc()
                 report.errors.append(f"{stream.key.id}: audit: {error}")
 
-    def _audit_stream(self, stream: Stream, now_ns: int, report: CycleReport) -> None:
+    def _audit_stream(self, stream: Stream, history: CandleSeries, report: CycleReport) -> None:
         memory = self._memory[stream.key]
         if memory.run is None:
             return
-        history = self.source.history(stream.instrument.symbol, stream.timeframe, now_ns=now_ns)
         if len(history) == 0 or int(history.time_ns[-1]) != memory.watermark_ns:
             return
         full = run_full(stream.strategy, history)
@@ -440,6 +440,19 @@ class SignalProcessor:
                 memory.record = None
                 self.store.delete([stream.key])
                 return
+
+
+def _history_changed(record: StateRecord, history: CandleSeries) -> bool:
+    """Whether ``history``'s bars up to the watermark differ from those processed."""
+    if record.watermark_ns is None:
+        return False
+    processed = history.slice(
+        0, int(np.searchsorted(history.time_ns, record.watermark_ns, "right"))
+    )
+    return (
+        len(processed) != record.bars_processed
+        or history_checksum(processed) != record.history_checksum
+    )
 
 
 def _from(candles: CandleSeries, time_ns: int) -> CandleSeries:

@@ -538,8 +538,8 @@ def test_mongodb_dying_within_a_cycle_is_reported_and_the_audit_does_not_crash_i
     try:
         for i, position in enumerate(steps):
             now_ns = int(clock[position])
-            # In cycle 4 every stream is audited: its history is re-read (checksum before
-            # the step, values after the commit), with the server gone.
+            # In cycle 4 every stream is audited: its history is read (once, for the
+            # checksum before the step and the values after the commit), with the server gone.
             processor.audit_streams = len(streams) if i == 4 else 1
             if i == 4:
                 source.die_after_fetch = True

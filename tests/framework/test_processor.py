@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -13,7 +14,7 @@ from framework.loading import load_candles
 from framework.processor import SignalProcessor
 from framework.sources import SeriesCandleSource
 from framework.state import ConnectionPolicy, SignalEvent, open_store
-from framework.stream import Stream
+from framework.stream import Stream, advance
 from strategies.ma_unified import MAUnifiedStrategy
 
 ROOT_DATA = "data/{}_M15_2026.csv.gz"
@@ -221,3 +222,46 @@ def test_processors_taking_turns_resume_from_each_others_commits(histories):
     for stream, series in zip(streams, histories.values(), strict=True):
         got = [(s.bar_time_ns, s.side) for s in published if s.stream_id == stream.key.id]
         assert got == expected_signals(stream, series)
+
+
+def test_the_audit_catches_state_that_drifted_from_the_full_path_and_rebuilds_it(histories):
+    series = histories["USDJPY"]
+    stream = streams_for({"USDJPY": series})[0]
+    source = SeriesCandleSource([series])
+    store = open_store("memory")
+    store.invalidate(include_outbox=True)
+    clock = closes(series)
+    SignalProcessor([stream], source, store, catch_up_bars=10**6).cycle(now_ns=int(clock[999]))
+    # State that no history gives: the indicators saw bar 990 a tick higher, while the
+    # watermark, its digest, the count and the checksum still match the source.
+    stored = store.load(stream.key)
+    assert stored is not None
+    close = series.close[:1000].copy()
+    close[990] += 1
+    first = series.slice(0, 1000)
+    drifted = CandleSeries.create(
+        series.instrument,
+        series.timeframe,
+        time_ns=first.time_ns,
+        open=first.open,
+        high=np.maximum(first.high, close),
+        low=first.low,
+        close=close,
+        volume=first.volume,
+    )
+    wrong = advance(stream, None, list(drifted)).record.snapshots
+    store.commit(stream.key, dataclasses.replace(stored, snapshots=wrong))
+    processor = SignalProcessor([stream], source, store, catch_up_bars=10**6, audit_streams=1)
+
+    audited = processor.cycle(now_ns=int(clock[1000]))
+    healed = processor.cycle(now_ns=int(clock[1001]))
+
+    assert audited.audit_mismatches == [stream.key.id] and audited.rebuilt == {}
+    assert store.load(stream.key) is not None and healed.audit_mismatches == []
+    assert healed.rebuilt == {}  # a stream without state starts over: not a "rebuild"
+    full = run_full(stream.strategy, series.slice(0, 1002))
+    live = processor._memory[stream.key].run
+    assert live is not None
+    assert live.values() == {
+        name: None if np.isnan(values[-1]) else values[-1] for name, values in full.values.items()
+    }
