@@ -1,6 +1,7 @@
 """The live signal processor: many streams per cycle, only new candles, state in Redis.
 
-One cycle loads every stream's record in one round trip, fetches the new closed
+One cycle loads every stream's record in one round trip (two when another writer
+changed some since this process committed them), fetches the new closed
 candles in batched queries, advances each stream with O(1) work per candle, commits
 all records with their signals in one round trip, and hands the signals the outbox
 accepted to the sinks. Streams whose state is missing, unreadable or contradicted by
@@ -351,22 +352,32 @@ class SignalProcessor:
             self.metrics.errors.labels(kind="store").inc()
             report.errors.append(str(error))
             for stream, _, signals in commits:
-                memory = self._memory[stream.key]
-                memory.pending = signals
-                memory.record = None
-                self._deliver(memory, signals, report)
+                self._keep_uncommitted(self._memory[stream.key], signals, report)
             return
         for (stream, step, signals), result in zip(commits, results, strict=True):
             memory = self._memory[stream.key]
-            if not result.committed:
+            if result.error is not None:
+                log.error("%s; its signals are kept for the next cycle", result.error)
+                self.metrics.errors.labels(kind="store").inc()
+                report.errors.append(f"{stream.key.id}: {result.error}")
+                self._keep_uncommitted(memory, signals, report)
+            elif not result.committed:
                 # Another processor advanced this stream first; next cycle reloads it.
                 report.conflicts += 1
                 memory.record = None
-                continue
-            memory.pending = []
-            memory.run, memory.record = step.run, result.record
-            skipped = set(result.skipped)
-            self._deliver(memory, [s for s in signals if s not in skipped], report)
+            else:
+                memory.pending = []
+                memory.run, memory.record = step.run, result.record
+                skipped = set(result.skipped)
+                self._deliver(memory, [s for s in signals if s not in skipped], report)
+
+    def _keep_uncommitted(
+        self, memory: _Memory, signals: list[SignalEvent], report: CycleReport
+    ) -> None:
+        """A step the store did not take: its signals go out now and again with the next."""
+        memory.pending = signals
+        memory.record = None
+        self._deliver(memory, signals, report)
 
     def _deliver(self, memory: _Memory, signals: list[SignalEvent], report: CycleReport) -> None:
         for signal in signals:

@@ -63,8 +63,9 @@ class LuaScript:
 
 # Commits of several streams in one call. For commit i (from 1):
 #   KEYS[2i-1] its state hash {v, data}, KEYS[2i] its outbox stream.
-# ARGV: outbox max length (0 = unbounded), then per commit: expected version, encoded
-#       record, signal count, then per signal: entry id, field count n, n field/value pairs.
+# ARGV: outbox max length (0 = unbounded), then per commit: expected version, write id,
+#       encoded record, signal count, then per signal: entry id, field count n, n
+#       field/value pairs.
 # Reply, one entry per commit:
 #   {0, stored version}                     conflict, nothing written
 #   {1, new version, {skipped entry ids}}   committed
@@ -94,8 +95,9 @@ local replies = {}
 local a = 2
 for c = 1, #KEYS / 2 do
   local state, outbox = KEYS[2 * c - 1], KEYS[2 * c]
-  local expected, record, signals = tonumber(ARGV[a]), ARGV[a + 1], tonumber(ARGV[a + 2])
-  local entries = a + 3
+  local expected, write, record = tonumber(ARGV[a]), ARGV[a + 1], ARGV[a + 2]
+  local signals = tonumber(ARGV[a + 3])
+  local entries = a + 4
   a = entries
   for _ = 1, signals do a = a + 2 + 2 * tonumber(ARGV[a + 1]) end
 
@@ -119,7 +121,7 @@ for c = 1, #KEYS / 2 do
         if info[k] == 'last-generated-id' then top = info[k + 1] end
       end
     end
-    redis.call('HSET', state, 'v', tostring(expected + 1), 'data', record)
+    redis.call('HSET', state, 'v', tostring(expected + 1), 'data', record, 'w', write)
     local skipped = {}
     local i = entries
     for _ = 1, signals do
@@ -146,14 +148,14 @@ return replies
 )
 
 # Reads of several streams' state hashes in one call: KEYS are the hashes; ARGV[1] is
-# 'v' to read only the versions, 'all' for versions and records.
-# Reply, one entry per key: {1, version or false, record or false} ('all'),
-# {1, version or false} ('v'), or {0, error message} for a key of the wrong type.
+# 'v' to read only the versions and write ids, 'all' for the records too.
+# Reply, one entry per key: {1, version, write id} ('v'), {1, version, write id, record}
+# ('all'), a missing field as false; or {0, error message} for a key of the wrong type.
 READ = LuaScript(
     "read",
     r"""
 local replies = {}
-local fields = ARGV[1] == 'all' and {'v', 'data'} or {'v'}
+local fields = ARGV[1] == 'all' and {'v', 'w', 'data'} or {'v', 'w'}
 for i = 1, #KEYS do
   local reply = redis.pcall('HMGET', KEYS[i], unpack(fields))
   if reply.err then

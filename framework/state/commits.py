@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from framework.errors import ParameterError, StoreError
 from framework.state.errors import CommitConflict
@@ -13,6 +14,8 @@ from framework.state.signals import SignalEvent
 
 __all__ = ["Commit", "CommitResult"]
 
+#: Random bytes per commit: two writes share a write id with probability 2**-64.
+WRITE_ID_BYTES = 8
 _CONFLICT = 0
 _WRONG_TYPE = 2
 
@@ -28,6 +31,9 @@ class Commit:
         The new state; its ``version`` is the version that was loaded (0 if new).
     signals : Sequence[SignalEvent]
         Signals of this step, all of stream ``key``, at most one per bar.
+    write_id : bytes
+        Stored beside the record to tell this write from any other (see
+        `StateRecord.write_id`); random by default.
 
     Raises
     ------
@@ -38,6 +44,7 @@ class Commit:
     key: StreamKey
     record: StateRecord
     signals: Sequence[SignalEvent] = ()
+    write_id: bytes = field(default_factory=lambda: os.urandom(WRITE_ID_BYTES))
 
     def __post_init__(self) -> None:
         bars: set[int] = set()
@@ -57,6 +64,7 @@ class Commit:
         """This commit's part of the commit script's ARGV (see ``framework.state._lua``)."""
         args: list[bytes | str | int] = [
             self.record.version,
+            self.write_id,
             self.record.encode(),
             len(self.signals),
         ]
@@ -72,13 +80,14 @@ class Commit:
         if not isinstance(reply, list) or len(reply) < 2:
             raise StoreError(f"commit of {self.key.id}: unexpected script reply {reply!r:.80}")
         status = int(reply[0])
-        if status == _WRONG_TYPE:
-            raise StoreError(f"commit of {self.key.id} failed: {_text(reply[1])}")
-        version = int(reply[1])
         expected = self.record.version
+        if status == _WRONG_TYPE:
+            error = f"commit of {self.key.id} failed: {_text(reply[1])}"
+            return CommitResult(self.key, expected, expected, error=error)
+        version = int(reply[1])
         if status == _CONFLICT:
             return CommitResult(self.key, expected, version)
-        stored = self.record.with_version(version)
+        stored = self.record.with_version(version, self.write_id)
         skipped_ids = {_text(entry) for entry in reply[2]} if len(reply) > 2 else set()
         skipped = tuple(s for s in self.signals if s.outbox_id in skipped_ids)
         return CommitResult(self.key, expected, version, stored, skipped)
@@ -96,10 +105,14 @@ class CommitResult:
     found_version : int
         The record version in the store after the call.
     record : StateRecord or None
-        The record as stored, with its new version; None when the commit conflicted.
+        The record as stored, with its new version; None when the commit conflicted
+        or failed.
     skipped : tuple[SignalEvent, ...]
         Signals not appended because the outbox already holds an entry at or after
         their bar (published before, e.g. replayed after a rebuild).
+    error : str or None
+        Why the server refused this stream's commit (one of its keys holds another
+        type); nothing of it was written. The other commits of the call stand.
     """
 
     key: StreamKey
@@ -107,6 +120,7 @@ class CommitResult:
     found_version: int
     record: StateRecord | None = None
     skipped: tuple[SignalEvent, ...] = ()
+    error: str | None = None
 
     @property
     def committed(self) -> bool:
@@ -114,7 +128,12 @@ class CommitResult:
         return self.record is not None
 
     def unwrap(self) -> StateRecord:
-        """The stored record; `CommitConflict` if the commit lost its compare-and-set."""
+        """The stored record; `CommitConflict` if the commit lost its compare-and-set.
+
+        Raises `StoreError` if the server refused the commit.
+        """
+        if self.error is not None:
+            raise StoreError(self.error)
         if self.record is None:
             raise CommitConflict(
                 self.key.id, expected=self.expected_version, found=self.found_version

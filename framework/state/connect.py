@@ -10,7 +10,7 @@ import redis
 
 from framework.errors import ConfigError
 from framework.state.policy import ConnectionPolicy
-from framework.state.redis_store import DEFAULT_PREFIX, RedisStateStore
+from framework.state.redis_store import DEFAULT_BATCH_SIZE, DEFAULT_PREFIX, RedisStateStore
 from framework.state.urls import redact_url, scrub, secrets_of
 
 __all__ = ["MEMORY_URL", "open_store"]
@@ -33,6 +33,7 @@ def open_store(
     *,
     prefix: str = DEFAULT_PREFIX,
     policy: ConnectionPolicy | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> RedisStateStore:
     """A state store at ``url``, configured with ``policy``'s timeouts and retries.
 
@@ -48,6 +49,8 @@ def open_store(
         Key prefix, to share one database between deployments or tests.
     policy : ConnectionPolicy, optional
         Timeouts, retries and breaker thresholds; defaults to `ConnectionPolicy()`.
+    batch_size : int
+        Streams per script call (see `RedisStateStore`).
 
     Returns
     -------
@@ -74,7 +77,9 @@ def open_store(
     policy = policy or ConnectionPolicy()
     if url is None or url.strip() in (MEMORY_URL, f"{MEMORY_URL}://"):
         client = fakeredis.FakeRedis(server=_memory_server())
-        return RedisStateStore(client, prefix=prefix, policy=policy, name=MEMORY_URL)
+        return RedisStateStore(
+            client, prefix=prefix, policy=policy, name=MEMORY_URL, batch_size=batch_size
+        )
     url = url.strip()
     shown = redact_url(url)
     scheme = urlsplit(url).scheme if "://" in url else ""
@@ -90,4 +95,4 @@ def open_store(
     except (ValueError, TypeError) as exc:
         message = scrub(str(exc), secrets_of(url))
         raise ConfigError(f"state store URL {shown}: {message}") from None
-    return RedisStateStore(real, prefix=prefix, policy=policy, name=shown)
+    return RedisStateStore(real, prefix=prefix, policy=policy, name=shown, batch_size=batch_size)

@@ -49,6 +49,11 @@ class StateRecord:
     version : int
         Record version for compare-and-set: the version that was loaded, 0 if new.
         Not part of the encoded bytes; the store keeps it beside them.
+    write_id : bytes
+        Which write stored the record (random bytes chosen per commit; empty for a
+        record not read from a store). Versions start again at 0 after a record is
+        deleted, so a later record may reach the same version: the write id tells
+        them apart. Kept beside the bytes, like ``version``.
 
     Examples
     --------
@@ -74,9 +79,10 @@ class StateRecord:
     extra: bytes = b""
     schema_version: int = SCHEMA_VERSION
     version: int = 0
+    write_id: bytes = b""
 
-    def with_version(self, version: int) -> StateRecord:
-        """A copy carrying another store ``version`` (what a commit or a rebuild sets)."""
+    def with_version(self, version: int, write_id: bytes = b"") -> StateRecord:
+        """A copy carrying another store ``version`` and ``write_id``."""
         return StateRecord(
             self.snapshots,
             self.watermark_ns,
@@ -87,10 +93,11 @@ class StateRecord:
             self.extra,
             self.schema_version,
             version,
+            write_id,
         )
 
     def encode(self) -> bytes:
-        """The record as msgpack bytes (everything but `version`).
+        """The record as msgpack bytes (everything but `version` and `write_id`).
 
         Raises
         ------
@@ -115,8 +122,8 @@ class StateRecord:
         return packed
 
     @classmethod
-    def decode(cls, data: bytes, *, version: int = 0) -> StateRecord:
-        """The record encoded in ``data``, carrying the store's ``version``.
+    def decode(cls, data: bytes, *, version: int = 0, write_id: bytes = b"") -> StateRecord:
+        """The record encoded in ``data``, carrying the store's ``version`` and ``write_id``.
 
         Raises
         ------
@@ -150,6 +157,7 @@ class StateRecord:
                 extra=extra,
                 schema_version=schema,
                 version=version,
+                write_id=write_id,
             )
         except ParameterError as exc:
             raise StateDecodeError(f"malformed state record: {exc}") from None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import redis
@@ -38,8 +39,8 @@ DEFAULT_PREFIX = "parity:"
 #: Entries kept per outbox (approximately, ``XADD MAXLEN ~``): consumers read it as a
 #: queue, and years of M15 crossover signals stay well below this.
 DEFAULT_OUTBOX_MAXLEN = 10_000
-#: Streams per commit script call: large enough that the per-call cost vanishes, small
-#: enough that one call holds the server for well under a millisecond.
+#: Streams per script call (loads and commits): large enough that the per-call cost
+#: vanishes, small enough that one call holds the server for about a millisecond.
 DEFAULT_BATCH_SIZE = 100
 
 
@@ -60,9 +61,9 @@ class RedisStateStore(StoreAdmin):
     outbox_maxlen : int
         Approximate length cap of each outbox; 0 keeps every entry.
     batch_size : int
-        Streams committed per script call (`commit_many` sends every call in one
-        round trip). Each stream's commit stands alone whatever the batch; a call
-        holds the server for its whole batch, and Redis Cluster needs 1.
+        Streams per script call of `load_many` and `commit_many` (each sends all its
+        calls in one round trip). Each stream's commit stands alone whatever the
+        batch; a call holds the server for its whole batch, and Redis Cluster needs 1.
 
     Notes
     -----
@@ -133,7 +134,7 @@ class RedisStateStore(StoreAdmin):
         *,
         held: Mapping[StreamKey, StateRecord] | None = None,
     ) -> dict[StreamKey, StateRecord | None]:
-        """Records of many streams in one round trip (read-script calls of `batch_size` keys).
+        """Records of many streams, in one round trip (read-script calls of `batch_size` keys).
 
         A record that does not decode, has an unknown schema version or a key of the
         wrong type is logged (logger ``parity.state``, one line), deleted unless a
@@ -141,9 +142,9 @@ class RedisStateStore(StoreAdmin):
         through the full path and commits it as new (version 0).
 
         ``held`` maps streams to records the caller already has, e.g. the ones it
-        committed last cycle. Only the version of those is read: a held record whose
-        version is still the stored one is returned as it is, without moving or
-        decoding its bytes. The others (changed by another writer, or gone) are read
+        committed last cycle. Only the version and write id of those are read: a held
+        record that is still the stored one is returned as it is, without moving or
+        decoding its bytes. The others (replaced by another writer, or gone) are read
         in full in a second round trip.
         """
         unique = list(dict.fromkeys(keys))
@@ -163,15 +164,19 @@ class RedisStateStore(StoreAdmin):
                 if not found:  # a key of the wrong type
                     unusable.append((key, "", f"not a state hash ({_text(values[0])})"))
                 elif mode == "v":
-                    if values[0] == str(held[key].version).encode():
-                        records[key] = held[key]
+                    held_record = held[key]
+                    stored = [str(held_record.version).encode(), held_record.write_id]
+                    if held_record.write_id and values == stored:
+                        records[key] = held_record
                     else:
                         changed.append(key)
-                elif values != [None, None]:
-                    raw_version, data = values
+                elif values != [None, None, None]:
+                    raw_version, write_id, data = values
                     seen = "" if raw_version is None else raw_version.decode(errors="replace")
                     try:
-                        records[key] = StateRecord.decode(data or b"", version=int(seen or "0"))
+                        records[key] = StateRecord.decode(
+                            data or b"", version=int(seen or "0"), write_id=write_id or b""
+                        )
                     except ValueError as exc:  # a StateDecodeError, or a garbled version
                         unusable.append((key, seen, str(exc)))
         if unusable:
@@ -225,8 +230,9 @@ class RedisStateStore(StoreAdmin):
     def commit_many(self, commits: Sequence[Commit]) -> list[CommitResult]:
         """Commit many streams in one round trip; one result per commit, in order.
 
-        Each commit is atomic on its own (see `commit`); a conflict on one stream does
-        not affect the others. Check `CommitResult.committed`.
+        Each commit is atomic on its own (see `commit`); a conflict on one stream, or
+        a key of the wrong type, does not affect the others. Check
+        `CommitResult.committed` and `CommitResult.error`.
 
         If the connection drops after the server ran the batch, redis-py resends it
         and the commits that had landed report a conflict with themselves: reloading
@@ -241,12 +247,16 @@ class RedisStateStore(StoreAdmin):
             try:
                 if isinstance(reply, Exception):
                     raise StoreError(f"commit script failed: {reply}")
-                results += [c.result(r) for c, r in zip(batch, reply, strict=True)]
+                outcomes = [c.result(r) for c, r in zip(batch, reply, strict=True)]
             except StoreError as error:
                 raise StoreError(
                     f"state store {self.name}: {error}; "
                     "other commits of the batch may have landed, reload before retrying"
                 ) from None
+            results += [
+                replace(r, error=f"state store {self.name}: {r.error}") if r.error else r
+                for r in outcomes
+            ]
         for result in results:
             if result.skipped:
                 log.info(

@@ -265,3 +265,32 @@ def test_the_audit_catches_state_that_drifted_from_the_full_path_and_rebuilds_it
     assert live.values() == {
         name: None if np.isnan(values[-1]) else values[-1] for name, values in full.values.items()
     }
+
+
+def test_a_stream_the_store_refuses_fails_alone_and_publishes_once_repaired(histories):
+    streams = streams_for(histories)
+    source = SeriesCandleSource(histories.values())
+    store = open_store("memory")
+    store.invalidate(include_outbox=True)
+    broken = streams[0]
+    store._client.set(store.outbox_key(broken.key), b"someone else's string")
+    processor = SignalProcessor(streams, source, store, catch_up_bars=10**6)
+    clock = closes(histories["EURUSD"])
+
+    report = processor.cycle(now_ns=int(clock[-1]))  # every bar at once: signals for all
+
+    refused = [e for e in report.errors if "WRONGTYPE" in e]
+    assert refused and all(e.startswith(f"{broken.key.id}: state store ") for e in refused)
+    assert report.errors == refused and report.conflicts == 0
+    for stream, series in zip(streams, histories.values(), strict=True):
+        got = [(s.bar_time_ns, s.side) for s in report.signals if s.stream_id == stream.key.id]
+        assert got == expected_signals(stream, series)  # sinks hear every stream
+    assert store.load(broken.key) is None
+    assert all(store.load(s.key) is not None for s in streams[1:])
+
+    store._client.delete(store.outbox_key(broken.key))  # the operator repairs the key
+    repaired = processor.cycle(now_ns=int(clock[-1]))
+
+    assert repaired.errors == [] and repaired.signals == []  # nothing delivered twice
+    outbox = [(e.bar_time_ns, e.side) for _, e in store.read_outbox(broken.key, count=10**4)]
+    assert outbox == expected_signals(broken, histories["EURUSD"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,22 +76,50 @@ def assert_a_wrong_typed_key_fails_alone(store: RedisStateStore, which: str) -> 
     """A batch where one stream's ``which`` key ("state" or "outbox") is a plain string.
 
     That stream's commit fails with one clear error and writes nothing; the streams
-    around it in the same script call commit.
+    around it in the same script call commit, and no exception stops the batch.
     """
     keys = [stream(f"SYM{i}") for i in range(5)]
     bad = keys[2]
     clobbered = store.state_key(bad) if which == "state" else store.outbox_key(bad)
     store._client.set(clobbered, b"not a " + which.encode())
 
-    with pytest.raises(StoreError, match=rf"commit of {bad.id} failed: WRONGTYPE.*reload"):
-        store.commit_many([Commit(k, step(None, 1), [signal(k, 1)]) for k in keys])
+    results = store.commit_many([Commit(k, step(None, 1), [signal(k, 1)]) for k in keys])
 
+    assert [r.committed for r in results] == [True, True, False, True, True]
+    assert [r.error is None for r in results] == [True, True, False, True, True]
+    assert re.fullmatch(
+        rf"state store .+: commit of {bad.id} failed: WRONGTYPE.+", results[2].error
+    )
+    with pytest.raises(StoreError, match=rf"commit of {bad.id} failed: WRONGTYPE"):
+        results[2].unwrap()
     assert store._client.get(clobbered) == b"not a " + which.encode()
     other = store.outbox_key(bad) if which == "state" else store.state_key(bad)
     assert store._client.exists(other) == 0
     assert [store.load(k) is not None for k in keys if k != bad] == [True] * 4
     assert store.load(bad) is None  # and a wrong-typed state key is discarded, to rebuild
     assert store._client.exists(clobbered) == (which == "outbox")
+
+
+def assert_batched_commits_publish_each_streams_own_signals(store: RedisStateStore) -> None:
+    """Commits with 0–3 signals each, in script calls of 3 streams, land where they belong.
+
+    The commit script walks one flat argument list; a stream with several signals
+    followed by another stream is where an off-by-one would mix them up.
+    """
+    keys = [stream(f"SYM{i}") for i in range(7)]
+    counts = [2, 0, 3, 1, 0, 3, 2]
+    sides = ("BUY", "SELL", "BUY")
+    commits = [
+        Commit(k, step(None, n + 1), [signal(k, j + 1, sides[j]) for j in range(n)])
+        for k, n in zip(keys, counts, strict=True)
+    ]
+
+    results = store.commit_many(commits)
+
+    assert [r.record.version if r.record else None for r in results] == [1] * len(keys)
+    for key, commit in zip(keys, commits, strict=True):
+        assert [event for _, event in store.read_outbox(key)] == list(commit.signals)
+        assert store.load(key) == commit.record.with_version(1, commit.write_id)
 
 
 def unique_prefix() -> str:

@@ -20,6 +20,7 @@ from _state_testkit import (
     ConnectAttempts,
     RoundTrips,
     assert_a_wrong_typed_key_fails_alone,
+    assert_batched_commits_publish_each_streams_own_signals,
     bar,
     signal,
     step,
@@ -199,6 +200,13 @@ def test_a_corrupted_record_on_a_real_server_is_logged_and_rebuilt(
     for key in keys:
         assert store.commit(key, step(None, 1), [signal(key, 1)]).version == 1
         assert len(store.read_outbox(key)) == 1  # bar 1 was not published twice
+
+
+def test_batched_commits_with_several_signals_each_publish_to_their_own_outbox_on_a_real_server(
+    redis_url: str, redis_prefix: str
+) -> None:
+    store = open_store(redis_url, prefix=redis_prefix, policy=FAST_POLICY, batch_size=3)
+    assert_batched_commits_publish_each_streams_own_signals(store)
 
 
 @pytest.mark.parametrize("which", ["state", "outbox"])

@@ -11,6 +11,7 @@ import pytest
 from _state_testkit import (
     RoundTrips,
     assert_a_wrong_typed_key_fails_alone,
+    assert_batched_commits_publish_each_streams_own_signals,
     memory_store,
     signal,
     step,
@@ -158,10 +159,13 @@ def test_a_held_record_still_current_is_returned_without_reading_its_bytes(
 
 
 def test_held_records_that_changed_or_vanished_are_read_again(store: RedisStateStore) -> None:
-    current, advanced, deleted, clobbered = keys = [stream(f"SYM{i}") for i in range(4)]
+    current, advanced, deleted, clobbered, recreated = keys = [stream(f"SYM{i}") for i in range(5)]
     held = {k: store.commit(k, step(None, 1)) for k in keys}
     newer = store.commit(advanced, step(held[advanced], 2))  # another writer's commit
-    store.delete([deleted])
+    store.delete([deleted, recreated])
+    # Deleted and written again by another writer: the same version, another record.
+    successor = store.commit(recreated, step(None, 7))
+    assert successor.version == held[recreated].version
     store._client.delete(store.state_key(clobbered))
     store._client.set(store.state_key(clobbered), b"not a hash")
 
@@ -170,6 +174,7 @@ def test_held_records_that_changed_or_vanished_are_read_again(store: RedisStateS
     assert loaded[current] is held[current]
     assert loaded[advanced] == newer and loaded[advanced] is not held[advanced]
     assert loaded[deleted] is None and loaded[clobbered] is None
+    assert loaded[recreated] == successor and loaded[recreated] != held[recreated]
     assert store._client.exists(store.state_key(clobbered)) == 0  # discarded, to rebuild
 
 
@@ -192,6 +197,10 @@ def test_commit_many_commits_each_stream_on_its_own_in_one_round_trip(
     with pytest.raises(CommitConflict):
         results[3].unwrap()
     assert store.read_outbox(keys[3]) == []
+
+
+def test_batched_commits_with_several_signals_each_publish_to_their_own_outbox() -> None:
+    assert_batched_commits_publish_each_streams_own_signals(memory_store(batch_size=3))
 
 
 @pytest.mark.parametrize("which", ["state", "outbox"])
