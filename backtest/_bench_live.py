@@ -165,8 +165,9 @@ def live_section(
         notes.add(f"{label}: not measured, {error}")
         return result
     result.update(_summary(incremental, "incremental") | _summary(original, "original"))
+    names = dict.fromkeys(name for cycle in phases for name in cycle)
     result["incremental_phases_ms"] = {
-        name: statistics.median(cycle[name] for cycle in phases) * 1000 for name in phases[0]
+        name: statistics.median(cycle.get(name, 0.0) for cycle in phases) * 1000 for name in names
     }
     return result
 

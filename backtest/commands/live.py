@@ -110,9 +110,9 @@ def live(
             if once or stop.is_set():
                 break
             if first:
-                # The warm runs now live as long as the process: moved out of the
-                # collector's reach, they no longer make each full collection walk
-                # every stream's state (tens of ms at 1,000 streams).
+                # The warm runs the first cycle built are kept until their stream is
+                # rebuilt: moved out of the collector's reach, they no longer make each
+                # full collection walk every stream's state (tens of ms at 1,000 streams).
                 gc.collect()
                 gc.freeze()
                 first = False
