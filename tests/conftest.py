@@ -12,7 +12,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import pymongo
@@ -153,6 +153,66 @@ def _terminate(proc: subprocess.Popen[bytes] | None, *, graceful: bool = True) -
     proc.wait(timeout=10)
 
 
+@dataclass
+class _ServerProcess:
+    """A private server process on its own port, which a test may stop and restart."""
+
+    binary: str
+    workdir: Path
+    port: int = field(default_factory=_free_port)
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Shut down gracefully (SIGTERM)."""
+        _terminate(self.proc)
+
+    def kill(self) -> None:
+        """Crash it (SIGKILL), for tests of abrupt failures."""
+        _terminate(self.proc, graceful=False)
+
+    def _wait_ready(self, name: str, log: Path, answers: Callable[[], bool]) -> None:
+        """Poll ``answers`` until it is true; on exit or timeout, raise with the log's tail."""
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while True:
+            if self.proc is None or self.proc.poll() is not None:
+                raise RuntimeError(f"{name} exited during startup:\n{_tail(log)}")
+            if answers():
+                return
+            if time.monotonic() > deadline:
+                self.kill()
+                raise RuntimeError(
+                    f"{name} on port {self.port} not ready in {STARTUP_TIMEOUT_S}s:\n{_tail(log)}"
+                )
+            time.sleep(0.05)
+
+
+_Server = TypeVar("_Server", bound=_ServerProcess)
+
+
+def _started_servers(make: Callable[[], _Server]) -> Iterator[Callable[[], _Server]]:
+    """Body of a server-factory fixture: yields a starter; kills every server at teardown."""
+    servers: list[_Server] = []
+
+    def start() -> _Server:
+        server = make()
+        servers.append(server)
+        server.start()
+        return server
+
+    try:
+        yield start
+    finally:
+        for server in servers:
+            server.kill()
+
+
 # --- Redis ------------------------------------------------------------------
 
 
@@ -197,26 +257,18 @@ def redis_prefix(redis_client: redis.Redis[bytes]) -> Iterator[str]:
 
 
 @dataclass
-class RedisServer:
+class RedisServer(_ServerProcess):
     """A private redis-server process a test may stop and restart.
 
     It has a password and no persistence, so a restart starts empty, like a
     cache node that lost its memory.
     """
 
-    binary: str
-    workdir: Path
-    port: int = field(default_factory=_free_port)
     password: str = field(default_factory=lambda: uuid.uuid4().hex)
-    proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"redis://:{self.password}@127.0.0.1:{self.port}/0"
-
-    @property
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
 
     def start(self) -> None:
         """Start (or restart) on the same port; returns once it answers PING."""
@@ -235,37 +287,18 @@ class RedisServer:
             self.proc = subprocess.Popen(
                 [self.binary, str(conf)], stdin=subprocess.DEVNULL, stdout=out, stderr=out
             )
-        self._wait_ready(log)
-
-    def stop(self) -> None:
-        """Shut down gracefully (SIGTERM)."""
-        _terminate(self.proc)
-
-    def kill(self) -> None:
-        """Crash it (SIGKILL), for tests of abrupt failures."""
-        _terminate(self.proc, graceful=False)
-
-    def _wait_ready(self, log: Path) -> None:
         client: redis.Redis[bytes] = redis.Redis(
             host="127.0.0.1", port=self.port, password=self.password, socket_timeout=1
         )
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+
+        def answers() -> bool:
+            try:
+                return bool(client.ping())
+            except redis.ConnectionError:
+                return False
+
         try:
-            while True:
-                if self.proc is None or self.proc.poll() is not None:
-                    raise RuntimeError(f"redis-server exited during startup:\n{_tail(log)}")
-                try:
-                    if client.ping():
-                        return
-                except redis.ConnectionError:
-                    pass
-                if time.monotonic() > deadline:
-                    self.kill()
-                    raise RuntimeError(
-                        f"redis-server on port {self.port} not ready in {STARTUP_TIMEOUT_S}s:\n"
-                        f"{_tail(log)}"
-                    )
-                time.sleep(0.05)
+            self._wait_ready("redis-server", log, answers)
         finally:
             client.close()
 
@@ -281,19 +314,9 @@ def redis_server_factory(
     binary = os.environ.get(REDIS_BIN_ENV) or shutil.which("redis-server")
     if not binary:
         pytest.skip(f"no redis-server binary: set {REDIS_BIN_ENV} or install redis-server")
-    servers: list[RedisServer] = []
-
-    def start() -> RedisServer:
-        server = RedisServer(binary=binary, workdir=tmp_path_factory.mktemp("redis-server"))
-        servers.append(server)
-        server.start()
-        return server
-
-    try:
-        yield start
-    finally:
-        for server in servers:
-            server.kill()
+    yield from _started_servers(
+        lambda: RedisServer(binary=binary, workdir=tmp_path_factory.mktemp("redis-server"))
+    )
 
 
 @pytest.fixture
@@ -352,16 +375,11 @@ def mongo_db(
 
 
 @dataclass
-class MongoServer:
+class MongoServer(_ServerProcess):
     """A private tests/mongo_server process a test may stop and restart.
 
     Restarts reuse the port and the SQLite directory, so data survives them.
     """
-
-    binary: str
-    workdir: Path
-    port: int = field(default_factory=_free_port)
-    proc: subprocess.Popen[bytes] | None = None
 
     @property
     def uri(self) -> str:
@@ -370,10 +388,6 @@ class MongoServer:
     @property
     def data_dir(self) -> Path:
         return self.workdir / "data"
-
-    @property
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
 
     def client(self, **kwargs: Any) -> pymongo.MongoClient[dict[str, Any]]:
         """A new pymongo client (tz_aware, UTC) on this server; close it yourself."""
@@ -397,39 +411,21 @@ class MongoServer:
                 stdout=out,
                 stderr=out,
             )
-        self._wait_ready(log)
+        self._wait_ready("mongo_server", log, self._answers)
 
-    def stop(self) -> None:
-        """Shut down gracefully (SIGTERM)."""
-        _terminate(self.proc)
-
-    def kill(self) -> None:
-        """Crash it (SIGKILL), for tests of abrupt failures."""
-        _terminate(self.proc, graceful=False)
-
-    def _wait_ready(self, log: Path) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while True:
-            if self.proc is None or self.proc.poll() is not None:
-                raise RuntimeError(f"mongo_server exited during startup:\n{_tail(log)}")
-            # A plain connect first: pymongo would sit out its whole selection
-            # timeout on a port that is not listening yet.
-            if _accepts_connections(self.port):
-                client = self.client(serverSelectionTimeoutMS=1000, connectTimeoutMS=1000)
-                try:
-                    client.admin.command("ping")
-                    return
-                except pymongo.errors.PyMongoError:
-                    pass
-                finally:
-                    client.close()
-            if time.monotonic() > deadline:
-                self.kill()
-                raise RuntimeError(
-                    f"mongo_server on port {self.port} not ready in {STARTUP_TIMEOUT_S}s:\n"
-                    f"{_tail(log)}"
-                )
-            time.sleep(0.05)
+    def _answers(self) -> bool:
+        # A plain connect first: pymongo would sit out its whole selection
+        # timeout on a port that is not listening yet.
+        if not _accepts_connections(self.port):
+            return False
+        client = self.client(serverSelectionTimeoutMS=1000, connectTimeoutMS=1000)
+        try:
+            client.admin.command("ping")
+            return True
+        except pymongo.errors.PyMongoError:
+            return False
+        finally:
+            client.close()
 
 
 @pytest.fixture
@@ -443,19 +439,9 @@ def mongo_server_factory(
     binary = os.environ.get(MONGO_BIN_ENV, "").strip()
     if not binary or not os.access(binary, os.X_OK):
         pytest.skip(f"set {MONGO_BIN_ENV} to the built tests/mongo_server binary {_HOW_TO}")
-    servers: list[MongoServer] = []
-
-    def start() -> MongoServer:
-        server = MongoServer(binary=binary, workdir=tmp_path_factory.mktemp("mongo-server"))
-        servers.append(server)
-        server.start()
-        return server
-
-    try:
-        yield start
-    finally:
-        for server in servers:
-            server.kill()
+    yield from _started_servers(
+        lambda: MongoServer(binary=binary, workdir=tmp_path_factory.mktemp("mongo-server"))
+    )
 
 
 @pytest.fixture

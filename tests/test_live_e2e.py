@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pymongo.collection
 import pytest
+from _candles_testkit import with_close
 
 from framework.candles import CandleSeries
 from framework.engine import run_full
@@ -182,20 +183,45 @@ def check_cycle(report: CycleReport, now_ns: int) -> None:
     assert len(ids) == len(set(ids))
 
 
-# --- 1. the replay: every full-path signal, once, in the outbox ----------------------------
+@dataclass(frozen=True)
+class SharedServers:
+    """The session's servers: a MongoDB database and a Redis key prefix of this test's own."""
+
+    mongo_uri: str
+    db: pymongo.database.Database[dict[str, Any]]
+    redis_url: str
+    redis_prefix: str
+
+    def source(self) -> MongoCandleSource:
+        return MongoCandleSource(self.mongo_uri, database=self.db.name)
+
+    def feed(self, market: Market, symbols: Sequence[str]) -> Feed:
+        return Feed(self.db["candles"], market, symbols)
+
+    def store(self) -> RedisStateStore:
+        return open_store(self.redis_url, prefix=self.redis_prefix)
 
 
-def test_replayed_candles_publish_every_full_path_signal_exactly_once(
-    market: Market,
+@pytest.fixture
+def servers(
     mongo_uri: str,
     mongo_db: pymongo.database.Database[dict[str, Any]],
     redis_url: str,
     redis_prefix: str,
+) -> SharedServers:
+    return SharedServers(mongo_uri, mongo_db, redis_url, redis_prefix)
+
+
+# --- 1. the replay: every full-path signal, once, in the outbox ----------------------------
+
+
+def test_replayed_candles_publish_every_full_path_signal_exactly_once(
+    market: Market, servers: SharedServers
 ) -> None:
     streams = streams_for(market, ALL_SYMBOLS)
-    source = MongoCandleSource(mongo_uri, database=mongo_db.name)
-    feed = Feed(mongo_db["candles"], market, ALL_SYMBOLS)
-    store = open_store(redis_url, prefix=redis_prefix)
+    source = servers.source()
+    feed = servers.feed(market, ALL_SYMBOLS)
+    store = servers.store()
     processor = SignalProcessor(streams, source, store, catch_up_bars=EVERYTHING)
     clock = market.clock
     feed.import_history(source, int(clock[INITIAL - 1]))
@@ -588,21 +614,6 @@ def correction(series: CandleSeries, first: int, last: int) -> tuple[int, int]:
     raise AssertionError("no small correction changes later signals")
 
 
-def with_close(series: CandleSeries, index: int, delta_ticks: int) -> CandleSeries:
-    close = series.close.copy()
-    close[index] += delta_ticks
-    return CandleSeries.create(
-        series.instrument,
-        series.timeframe,
-        time_ns=series.time_ns,
-        open=series.open,
-        high=np.maximum(series.high, close),
-        low=np.minimum(series.low, close),
-        close=close,
-        volume=series.volume,
-    )
-
-
 def rewrite(collection: Collection, corrected: CandleSeries, index: int) -> None:
     bar = documents(corrected, index, index + 1)[0]
     key = {k: bar[k] for k in ("symbol", "timeframe", "time")}
@@ -610,15 +621,7 @@ def rewrite(collection: Collection, corrected: CandleSeries, index: int) -> None
     assert collection.update_one(key, {"$set": fields}).modified_count == 1
 
 
-def run_with_rewrite(
-    market: Market,
-    mongo_uri: str,
-    db: pymongo.database.Database[dict[str, Any]],
-    redis_url: str,
-    prefix: str,
-    *,
-    bars_before_watermark: int,
-) -> None:
+def run_with_rewrite(market: Market, servers: SharedServers, *, bars_before_watermark: int) -> None:
     """Replay; when EURUSD's watermark is bar k, rewrite bar k - ``bars_before_watermark``."""
     streams = streams_for(market, SYMBOLS)
     eurusd = market.series["EURUSD"]
@@ -626,9 +629,9 @@ def run_with_rewrite(
     index, delta = correction(eurusd, INITIAL + 40, WINDOW - 20)
     watermark_at = index + bars_before_watermark
     corrected = with_close(eurusd, index, delta)
-    source = MongoCandleSource(mongo_uri, database=db.name)
-    feed = Feed(db["candles"], market, SYMBOLS)
-    store = open_store(redis_url, prefix=prefix)
+    source = servers.source()
+    feed = servers.feed(market, SYMBOLS)
+    store = servers.store()
     # A rewrite before the watermark is found by the audit's history checksum: audit
     # every stream every cycle so the test knows which cycle finds it.
     audit = len(streams) if bars_before_watermark else 0
@@ -664,7 +667,7 @@ def run_with_rewrite(
                 assert report.rebuilt == {}
             published += report.signals
             if position == watermark_at:
-                rewrite(db["candles"], corrected, index)
+                rewrite(servers.db["candles"], corrected, index)
                 rewritten = True
     finally:
         source.close()
@@ -687,31 +690,19 @@ def run_with_rewrite(
 
 
 def test_a_rewritten_last_processed_candle_rebuilds_the_stream_and_later_signals_follow_it(
-    market: Market,
-    mongo_uri: str,
-    mongo_db: pymongo.database.Database[dict[str, Any]],
-    redis_url: str,
-    redis_prefix: str,
+    market: Market, servers: SharedServers
 ) -> None:
-    run_with_rewrite(market, mongo_uri, mongo_db, redis_url, redis_prefix, bars_before_watermark=0)
+    run_with_rewrite(market, servers, bars_before_watermark=0)
 
 
 def test_a_rewritten_earlier_candle_rebuilds_the_stream_and_later_signals_follow_it(
-    market: Market,
-    mongo_uri: str,
-    mongo_db: pymongo.database.Database[dict[str, Any]],
-    redis_url: str,
-    redis_prefix: str,
+    market: Market, servers: SharedServers
 ) -> None:
-    run_with_rewrite(market, mongo_uri, mongo_db, redis_url, redis_prefix, bars_before_watermark=3)
+    run_with_rewrite(market, servers, bars_before_watermark=3)
 
 
 def test_a_restarted_process_finding_its_last_candle_rewritten_publishes_all_since_it(
-    market: Market,
-    mongo_uri: str,
-    mongo_db: pymongo.database.Database[dict[str, Any]],
-    redis_url: str,
-    redis_prefix: str,
+    market: Market, servers: SharedServers
 ) -> None:
     """Down for 99 bars, back with `parity live`'s default catch-up of one bar, and the
     stream needs a rebuild: the signals since the stored watermark are still owed."""
@@ -719,16 +710,16 @@ def test_a_restarted_process_finding_its_last_candle_rewritten_publishes_all_sin
     eurusd = market.series["EURUSD"]
     last_seen, back_at = INITIAL + 10, WINDOW - 1
     corrected = with_close(eurusd, last_seen, +3)
-    source = MongoCandleSource(mongo_uri, database=mongo_db.name)
-    feed = Feed(mongo_db["candles"], market, ["EURUSD"])
-    store = open_store(redis_url, prefix=redis_prefix)
+    source = servers.source()
+    feed = servers.feed(market, ["EURUSD"])
+    store = servers.store()
     feed.import_history(source, int(market.clock[INITIAL - 1]))
     try:
         before = SignalProcessor(streams, source, store)
         for position in positions(INITIAL - 1, last_seen, np.random.default_rng(23)):
             feed.until(int(market.clock[position]))
             assert before.cycle(int(market.clock[position])).errors == []
-        rewrite(mongo_db["candles"], corrected, last_seen)
+        rewrite(servers.db["candles"], corrected, last_seen)
         feed.until(int(market.clock[back_at]))
 
         after = SignalProcessor(streams, source, store)  # a new process: empty memory

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _backtest_testkit import STATS_KEYS, parity
 from typer.testing import CliRunner
 
 import backtest.cli  # noqa: F401  (registers every command on the app)
@@ -23,19 +21,6 @@ from strategies.ma_unified import MAUnifiedStrategy
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "EURUSD_M15_2026.csv.gz"
-STATS_KEYS = {
-    "return_pct",
-    "buy_hold_return_pct",
-    "cagr_pct",
-    "volatility_pct",
-    "sharpe",
-    "sortino",
-    "max_drawdown_pct",
-    "n_trades",
-    "win_rate_pct",
-    "profit_factor",
-    "exposure_pct",
-}
 TRADE_KEYS = {
     "entry_time",
     "exit_time",
@@ -231,15 +216,7 @@ def test_unreadable_data_exits_1_with_one_line(
 
 
 def test_the_console_script_exits_2_on_an_unknown_strategy_without_a_traceback() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "backtest", *BASE, "--strategy", "ma_unifed"],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        env={**os.environ, "COLUMNS": "200"},
-        check=False,
-    )
+    done = parity(*BASE, "--strategy", "ma_unifed", env={"COLUMNS": "200"})
 
     assert done.returncode == 2
     assert done.stdout == ""

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from _backtest_testkit import REPO, parity
 from typer.testing import CliRunner
 
 import backtest.cli  # noqa: F401  (attaches the commands and the root options)
@@ -15,7 +14,6 @@ from backtest._app import app
 from backtest.cli import main
 from framework.errors import DataError
 
-REPO = Path(__file__).resolve().parents[2]
 EURUSD_2026 = REPO / "data" / "EURUSD_M15_2026.csv.gz"
 GOOD = """time,open,high,low,close,volume
 2026-01-16T21:30:00Z,1.16330,1.16347,1.16318,1.16340,489
@@ -148,17 +146,6 @@ def test_an_error_quoting_brackets_is_printed_verbatim(
 
 
 # --- the real process: exit codes, stderr, stdout ------------------------------------------
-
-
-def parity(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "backtest", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=False,
-        timeout=60,
-    )
 
 
 def test_process_exits_0_with_json_only_on_stdout() -> None:

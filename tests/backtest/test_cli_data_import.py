@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pymongo.database
 import pytest
+from _backtest_testkit import REPO, parity
 from typer.testing import CliRunner
 
 import backtest.commands.data_import  # noqa: F401  (registers `data import` on the app)
@@ -22,7 +20,6 @@ from framework.loading import load_candles
 
 Database = pymongo.database.Database[dict[str, Any]]
 
-REPO = Path(__file__).resolve().parents[2]
 EURUSD_2026 = REPO / "data" / "EURUSD_M15_2026.csv.gz"
 ROWS = 200
 
@@ -172,18 +169,6 @@ def test_the_typer_app_reads_the_uri_from_the_environment(
 # --- the real process ------------------------------------------------------------------
 
 
-def parity(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "backtest", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=False,
-        timeout=60,
-        env={**os.environ, **(env or {})},
-    )
-
-
 def test_process_imports_the_bundled_file_twice_with_exit_0_and_json(
     mongo_uri: str, mongo_db: Database
 ) -> None:
@@ -228,17 +213,10 @@ def test_process_exits_1_with_one_line_for_an_unreachable_server(good: Path) -> 
     assert elapsed < 15, elapsed
 
 
-def test_process_exits_2_without_a_uri(good: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "PARITY_MONGODB_URI"}
-    done = subprocess.run(
-        [sys.executable, "-m", "backtest", "data", "import", str(good)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        check=False,
-        timeout=60,
-        env=env,
-    )
+def test_process_exits_2_without_a_uri(good: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PARITY_MONGODB_URI", raising=False)
+
+    done = parity("data", "import", str(good))
 
     assert done.returncode == 2
     assert "--to" in done.stderr

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from _backtest_testkit import REPORT_KEYS
+from _backtest_testkit import parity as console_script
 from typer.testing import CliRunner
 
 import backtest.cli  # noqa: F401  (registers every command on the app)
@@ -24,18 +24,6 @@ ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "EURUSD_M15_2026.csv.gz"
 PLANTED = "tests/backtest/test_parity_planted.py:PlantedDivergence"
 PLANT_AT = 300  # as in test_parity_planted.py
-REPORT_KEYS = {
-    "candles",
-    "signals_full",
-    "signals_incremental",
-    "mismatches",
-    "first_mismatch",
-    "chunks",
-    "restarts",
-    "store",
-    "seconds_full",
-    "seconds_incremental",
-}
 
 
 @pytest.fixture(scope="module")
@@ -59,17 +47,9 @@ def invoke(*args: str) -> tuple[int, str]:
     return result.exit_code, result.stdout
 
 
-def parity(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """``python -m backtest`` in a subprocess: the console script's exit code and streams."""
-    return subprocess.run(
-        [sys.executable, "-m", "backtest", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "200", **(env or {})},
-        check=False,
-    )
+def parity(*args: str) -> subprocess.CompletedProcess[str]:
+    """The console script, with room for the report's long lines (COLUMNS=200)."""
+    return console_script(*args, env={"COLUMNS": "200"}, timeout_s=120)
 
 
 def test_verify_json_reports_identical_paths_with_every_key_issue_5_lists(small_data: Path) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from _backtest_testkit import REPORT_KEYS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,20 +20,6 @@ from framework.loading import load_candles
 from framework.state import RedisStateStore, SignalEvent, StateRecord, StreamKey, open_store
 from framework.stream import Stream, advance
 from strategies.ma_unified import MAUnifiedStrategy
-
-#: What issue 5 requires of ``parity verify --json``, at least.
-REPORT_KEYS = {
-    "candles",
-    "signals_full",
-    "signals_incremental",
-    "mismatches",
-    "first_mismatch",
-    "chunks",
-    "restarts",
-    "store",
-    "seconds_full",
-    "seconds_incremental",
-}
 
 Outbox = list[tuple[str, SignalEvent]]
 

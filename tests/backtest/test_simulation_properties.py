@@ -50,6 +50,10 @@ MODES = st.sampled_from(["long-short", "long-only"])
 COMMISSIONS = st.floats(0.0, 0.01)
 SPREADS = st.floats(0.0, 1.0)
 SIZES = st.floats(0.05, 1.0)
+#: Random settings: any mode, commission, spread and size; the default cash.
+SETTINGS = st.builds(
+    SimulationSettings, mode=MODES, commission=COMMISSIONS, spread=SPREADS, size=SIZES
+)
 
 
 def run(market: tuple[CandleSeries, list[SignalAt]], **options: Any) -> Simulation:
@@ -58,15 +62,11 @@ def run(market: tuple[CandleSeries, list[SignalAt]], **options: Any) -> Simulati
 
 
 @settings(deadline=None)
-@given(markets(), MODES, COMMISSIONS, SPREADS, SIZES)
+@given(markets(), SETTINGS)
 def test_equity_is_cash_plus_position_value_at_every_bar(
-    market: tuple[CandleSeries, list[SignalAt]],
-    mode: Mode,
-    commission: float,
-    spread: float,
-    size: float,
+    market: tuple[CandleSeries, list[SignalAt]], options: SimulationSettings
 ) -> None:
-    sim = run(market, mode=mode, commission=commission, spread=spread, size=size)
+    sim = simulate(*market, options)
 
     close = market[0].prices("close")
     assert np.array_equal(sim.equity, sim.cash + sim.position * close)
@@ -106,16 +106,10 @@ def reference_equity(
 
 
 @settings(deadline=None)
-@given(markets(), MODES, COMMISSIONS, SPREADS, SIZES)
+@given(markets(), SETTINGS)
 def test_equity_matches_a_bar_by_bar_model_of_the_rules(
-    market: tuple[CandleSeries, list[SignalAt]],
-    mode: Mode,
-    commission: float,
-    spread: float,
-    size: float,
+    market: tuple[CandleSeries, list[SignalAt]], options: SimulationSettings
 ) -> None:
-    options = SimulationSettings(mode=mode, commission=commission, spread=spread, size=size)
-
     sim = simulate(*market, options)
 
     assert sim.equity.tolist() == pytest.approx(reference_equity(*market, options), rel=1e-9)
@@ -156,15 +150,10 @@ def test_commission_and_spread_only_ever_lower_the_final_equity(
 
 
 @settings(deadline=None)
-@given(markets(), MODES, COMMISSIONS, SPREADS, SIZES)
+@given(markets(), SETTINGS)
 def test_exposure_is_a_percentage_and_trades_chain_in_time(
-    market: tuple[CandleSeries, list[SignalAt]],
-    mode: Mode,
-    commission: float,
-    spread: float,
-    size: float,
+    market: tuple[CandleSeries, list[SignalAt]], options: SimulationSettings
 ) -> None:
-    options = SimulationSettings(mode=mode, commission=commission, spread=spread, size=size)
     sim = simulate(*market, options)
 
     stats = compute_stats(market[0], sim, options)
@@ -177,5 +166,5 @@ def test_exposure_is_a_percentage_and_trades_chain_in_time(
     for before, after in zip(sim.trades, sim.trades[1:], strict=False):
         assert before.exit_time <= after.entry_time
         assert not before.closed_at_end
-    if mode == "long-only":
+    if options.mode == "long-only":
         assert all(t.side == "long" for t in sim.trades)

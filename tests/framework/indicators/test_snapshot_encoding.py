@@ -90,13 +90,23 @@ def test_snapshot_bytes_match_those_of_the_original_encoder(kind: str) -> None:
     assert digest == DIGESTS[kind]
 
 
+def feed_numpy(indicator: Indicator) -> list[bytes]:
+    """`feed` with numpy scalars: the history then holds numpy values, which the packer
+    hands to Python (its ``default``) mid-pack, where another thread may run."""
+    snapshots = [indicator.snapshot()]
+    for price in WALK:
+        indicator.update(price)
+        snapshots.append(indicator.snapshot())
+    return snapshots
+
+
 def test_snapshots_taken_in_many_threads_are_identical() -> None:
-    indicators = [SMA(period, scale=100, lookback=1) for period in (1, 3, 50, 200)]
-    expected = [feed(indicator) for indicator in indicators]
-    fresh = [SMA(period, scale=100, lookback=1) for _ in range(4) for period in (1, 3, 50, 200)]
+    periods = (1, 3, 50, 200)
+    expected = [feed_numpy(SMA(period, scale=100, lookback=8)) for period in periods]
+    fresh = [SMA(period, scale=100, lookback=8) for _ in range(50) for period in periods]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(feed, fresh))
-    assert results == expected * 4
+        results = list(pool.map(feed_numpy, fresh))
+    assert results == expected * 50
 
 
 @given(st.lists(INT64, max_size=300))

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import pymongo
+import pymongo.collection
 import pymongo.database
 import pytest
+from _candles_testkit import assert_same_bars
 
 from framework.candles import CandleSeries
 from framework.errors import DataError, SourceError
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from conftest import MongoServer
 
 Database = pymongo.database.Database[dict[str, Any]]
+Collection = pymongo.collection.Collection[dict[str, Any]]
 
 SYMBOLS = ("EURUSD", "GBPUSD", "USDJPY", "XAUUSD", "US30")
 BARS = 120
@@ -56,14 +59,10 @@ def source(
         candles.close()
 
 
-def assert_same_bars(got: CandleSeries, expected: CandleSeries) -> None:
-    assert (got.symbol, got.timeframe, got.decimals) == (
-        expected.symbol,
-        expected.timeframe,
-        expected.decimals,
-    )
-    for name in ("time_ns", "open", "high", "low", "close", "volume"):
-        np.testing.assert_array_equal(getattr(got, name), getattr(expected, name), err_msg=name)
+def overwrite(candles: Collection, series: CandleSeries, index: int, **fields: object) -> None:
+    """Set ``fields`` of bar ``index`` of ``series`` in the stored documents, behind the source."""
+    moment = series.times()[index].to_pydatetime()
+    candles.update_one({"symbol": series.symbol, "time": moment}, {"$set": fields})
 
 
 def after(series: CandleSeries, watermark_ns: int | None, now_ns: int) -> CandleSeries:
@@ -141,8 +140,7 @@ def test_a_bad_document_after_the_watermark_is_a_data_error_and_one_before_is_no
     source: MongoCandleSource, mongo_db: Database, histories: dict[str, CandleSeries]
 ) -> None:
     series = histories["XAUUSD"]
-    bad_time = series.times()[50].to_pydatetime()
-    mongo_db["candles"].update_one({"symbol": "XAUUSD", "time": bad_time}, {"$set": {"high": 1.0}})
+    overwrite(mongo_db["candles"], series, 50, high=1.0)
     now_ns = int(series.time_ns[-1]) + BAR_NS
 
     fetched = source.fetch_new([("XAUUSD", M15, int(series.time_ns[60]))], now_ns=now_ns)
@@ -157,9 +155,7 @@ def test_a_bad_document_after_the_watermark_is_a_data_error_and_one_before_is_no
 def test_with_an_errors_dict_a_bad_stream_is_set_aside_and_the_others_are_served(
     source: MongoCandleSource, mongo_db: Database, histories: dict[str, CandleSeries]
 ) -> None:
-    gold = histories["XAUUSD"]
-    bad_time = gold.times()[50].to_pydatetime()
-    mongo_db["candles"].update_one({"symbol": "XAUUSD", "time": bad_time}, {"$set": {"low": "?"}})
+    overwrite(mongo_db["candles"], histories["XAUUSD"], 50, low="?")
     now_ns = int(histories["EURUSD"].time_ns[-1]) + BAR_NS
     errors: dict[tuple[str, Timeframe], DataError] = {}
 
@@ -195,16 +191,11 @@ def test_a_fingerprint_changes_when_a_past_bar_is_rewritten_and_not_when_bars_ar
     before = source.fingerprint("EURUSD", M15, upto_ns=upto)
     candles = mongo_db["candles"]
     # A later bar (after upto) changes: the history up to upto is the same.
-    later = series.times()[110].to_pydatetime()
-    candles.update_one({"symbol": "EURUSD", "time": later}, {"$set": {"volume": 1.0}})
+    overwrite(candles, series, 110, volume=1.0)
     unaffected = source.fingerprint("EURUSD", M15, upto_ns=upto)
     # A past close moves by one tick, high widened to keep the bar valid.
-    past = series.times()[30].to_pydatetime()
     close = float(series.prices("close")[30]) + 0.00001
-    candles.update_one(
-        {"symbol": "EURUSD", "time": past},
-        {"$set": {"close": close, "high": max(close, float(series.prices("high")[30]))}},
-    )
+    overwrite(candles, series, 30, close=close, high=max(close, float(series.prices("high")[30])))
     rewritten = source.fingerprint("EURUSD", M15, upto_ns=upto)
     candles.delete_one({"symbol": "EURUSD", "time": series.times()[5].to_pydatetime()})
     deleted = source.fingerprint("EURUSD", M15, upto_ns=upto)

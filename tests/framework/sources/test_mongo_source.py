@@ -16,6 +16,7 @@ import pymongo
 import pymongo.database
 import pymongo.errors
 import pytest
+from _candles_testkit import assert_same_bars, with_close
 
 from framework.candles import CandleSeries
 from framework.errors import ConfigError, DataError, ParityError, SourceError
@@ -52,35 +53,9 @@ def source(mongo_uri: str, mongo_db: Database) -> Iterator[MongoCandleSource]:
         candles.close()
 
 
-def with_close(series: CandleSeries, index: int, delta_ticks: int) -> CandleSeries:
-    """The series with one bar's close moved, high/low widened to keep the bar valid."""
-    close = series.close.copy()
-    close[index] += delta_ticks
-    return CandleSeries.create(
-        series.instrument,
-        series.timeframe,
-        time_ns=series.time_ns,
-        open=series.open,
-        high=np.maximum(series.high, close),
-        low=np.minimum(series.low, close),
-        close=close,
-        volume=series.volume,
-    )
-
-
 def closed_end(series: CandleSeries, now_ns: int) -> int:
     """Number of leading bars closed at ``now_ns`` (open time + 15 min ≤ now)."""
     return int(np.searchsorted(series.time_ns + BAR_NS, now_ns, side="right"))
-
-
-def assert_same_bars(got: CandleSeries, expected: CandleSeries) -> None:
-    assert (got.symbol, got.timeframe, got.decimals) == (
-        expected.symbol,
-        expected.timeframe,
-        expected.decimals,
-    )
-    for name in ("time_ns", "open", "high", "low", "close", "volume"):
-        np.testing.assert_array_equal(getattr(got, name), getattr(expected, name), err_msg=name)
 
 
 # --- the index and the import ------------------------------------------------------------
