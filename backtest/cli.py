@@ -15,7 +15,7 @@ from rich.markup import escape
 
 from backtest import commands  # noqa: F401  (attaches every command to the app)
 from backtest._app import app
-from framework.errors import ParameterError, ParityError
+from framework.errors import ConfigError, ParameterError, ParityError
 
 __all__ = ["app", "main"]
 
@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         app(args=argv, prog_name="parity")
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else EXIT_FAILURE
-    except ParameterError as error:
+    except (ParameterError, ConfigError) as error:
         _print_error(error)
         return EXIT_USAGE
     except ParityError as error:

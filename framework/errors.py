@@ -14,6 +14,7 @@ __all__ = [
     "ParityError",
     "SnapshotError",
     "SourceError",
+    "SourceUnavailable",
     "StoreError",
 ]
 
@@ -70,3 +71,7 @@ class StoreError(ParityError):
 
 class SourceError(ParityError):
     """A candle source failed (unreachable database, timeout, refused credentials)."""
+
+
+class SourceUnavailable(SourceError):  # noqa: N818 - reads as a state, like StoreUnavailable
+    """The candle source cannot be reached at all: every request would fail alike."""

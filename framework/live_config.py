@@ -77,15 +77,7 @@ def load_config(path: Path) -> LiveConfig:
         source = table.get("source", {})
         sinks = table.get("sinks", {})
         webhook = sinks.get("webhook", [])
-        groups = [
-            StreamGroup(
-                strategy=str(entry["strategy"]),
-                params=dict(entry.get("params", {})),
-                symbols=[str(s) for s in entry["symbols"]],
-                timeframes=[str(t) for t in entry["timeframes"]],
-            )
-            for entry in table.get("streams", [])
-        ]
+        groups = [_group(entry, number) for number, entry in enumerate(table.get("streams", []), 1)]
         return LiveConfig(
             groups=groups,
             source_url=source.get("url"),
@@ -96,8 +88,25 @@ def load_config(path: Path) -> LiveConfig:
             stdout=bool(sinks.get("stdout", True)),
             webhooks=[webhook] if isinstance(webhook, str) else list(webhook),
         )
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise ConfigError(f"{path}: invalid configuration: {error!r}") from None
+    except ConfigError as error:
+        raise ConfigError(f"{path}: {error}") from None
+    except (TypeError, ValueError, AttributeError) as error:
+        raise ConfigError(f"{path}: invalid configuration: {error}") from None
+
+
+def _group(entry: Any, number: int) -> StreamGroup:
+    """One ``[[streams]]`` table; a missing key is named with the table's position."""
+    if not isinstance(entry, dict):
+        raise ConfigError(f"[[streams]] #{number} is not a table")
+    missing = [key for key in ("strategy", "symbols", "timeframes") if key not in entry]
+    if missing:
+        raise ConfigError(f"[[streams]] #{number} lacks {', '.join(map(repr, missing))}")
+    return StreamGroup(
+        strategy=str(entry["strategy"]),
+        params=dict(entry.get("params", {})),
+        symbols=[str(s) for s in entry["symbols"]],
+        timeframes=[str(t) for t in entry["timeframes"]],
+    )
 
 
 def build_streams(config: LiveConfig) -> list[Stream]:

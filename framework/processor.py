@@ -23,7 +23,13 @@ import numpy as np
 
 from framework.candles import CandleSeries
 from framework.engine import IncrementalRun, run_full
-from framework.errors import ParityError, SourceError, StoreError
+from framework.errors import (
+    ParameterError,
+    ParityError,
+    SourceError,
+    SourceUnavailable,
+    StoreError,
+)
 from framework.metrics import ProcessorMetrics
 from framework.sinks import Sink
 from framework.state import (
@@ -132,6 +138,11 @@ class SignalProcessor:
         self.store = store
         self.sinks = list(sinks)
         self.metrics = metrics or ProcessorMetrics()
+        if catch_up_bars < 0 or audit_streams < 0:
+            raise ParameterError(
+                f"catch_up_bars and audit_streams must be ≥ 0, got {catch_up_bars} "
+                f"and {audit_streams}"
+            )
         self.catch_up_bars = catch_up_bars
         self.audit_streams = audit_streams
         self._random = random.Random(seed)
@@ -404,8 +415,11 @@ class SignalProcessor:
                     stream.instrument.symbol, stream.timeframe, now_ns=now_ns
                 )
             except SourceError as error:
+                log.error("candle source failed for %s: %s", stream.key.id, error)
                 report.errors.append(str(error))
                 self.metrics.errors.labels(kind="source").inc()
+                if isinstance(error, SourceUnavailable):
+                    break  # every other stream would wait out the same timeout
                 continue
             self.metrics.fallbacks.inc()
             if len(history) == 0:

@@ -15,7 +15,7 @@ import typer
 
 from backtest._app import app
 from backtest._inputs import ParamOption, parse_params
-from framework.errors import ConfigError
+from framework.errors import ParameterError, ParityError
 from framework.live_config import LiveConfig, StreamGroup, build_streams, load_config
 from framework.logs import configure_logging
 from framework.metrics import ProcessorMetrics
@@ -75,11 +75,12 @@ def live(
     lines. SIGINT/SIGTERM finish the current cycle and exit 0.
     """
     configure_logging(as_json=log_json)
+    _check_numbers(interval, delay, audit, metrics_port)
     settings = _settings(config, strategy, param, symbol, timeframe)
     streams = build_streams(settings)
     source_url = source or settings.source_url
     if source_url is None:
-        raise ConfigError("no candle source: give --source (mongodb:// URI or a file)")
+        raise ParameterError("no candle source: give --source (mongodb:// URI or a file)")
     candle_source = open_source(
         source_url,
         database=database or settings.database,
@@ -90,7 +91,10 @@ def live(
     sinks += [WebhookSink(url) for url in settings.webhooks]
     metrics = ProcessorMetrics()
     if metrics_port is not None:
-        metrics.serve(metrics_port)
+        try:
+            metrics.serve(metrics_port)
+        except OSError as error:
+            raise ParityError(f"metrics port {metrics_port}: {error.strerror}") from None
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
@@ -106,8 +110,12 @@ def live(
         log.info("serving %d streams from %s", len(streams), candle_source)
         first = True
         while True:
-            _log_cycle(processor.cycle())
-            if once or stop.is_set():
+            report = processor.cycle()
+            _log_cycle(report)
+            if once:
+                _raise_if_failed(report)
+                break
+            if stop.is_set():
                 break
             if first:
                 # The warm runs the first cycle built are kept until their stream is
@@ -116,8 +124,29 @@ def live(
                 gc.collect()
                 gc.freeze()
                 first = False
-            stop.wait(interval if interval is not None else _until_next_close(streams, delay))
+            if stop.wait(interval if interval is not None else _until_next_close(streams, delay)):
+                break
     log.info("stopped")
+
+
+def _check_numbers(
+    interval: float | None, delay: float, audit: int, metrics_port: int | None
+) -> None:
+    if interval is not None and not interval > 0:
+        raise ParameterError(f"--interval must be > 0 seconds, got {interval}")
+    if not delay >= 0:
+        raise ParameterError(f"--delay must be ≥ 0 seconds, got {delay}")
+    if audit < 0:
+        raise ParameterError(f"--audit must be ≥ 0 streams per cycle, got {audit}")
+    if metrics_port is not None and not 1 <= metrics_port <= 65535:
+        raise ParameterError(f"--metrics-port must be 1 to 65535, got {metrics_port}")
+
+
+def _raise_if_failed(report: CycleReport) -> None:
+    """With --once the cycle is the whole run: an error in it is the exit status."""
+    if report.errors:
+        more = f" (and {len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
+        raise ParityError(f"the cycle failed: {report.errors[0]}{more}")
 
 
 def _settings(
@@ -130,7 +159,7 @@ def _settings(
     settings = load_config(config) if config is not None else LiveConfig(groups=[])
     if strategy is not None:
         if not symbol or not timeframe:
-            raise ConfigError("--strategy needs at least one --symbol and one --timeframe")
+            raise ParameterError("--strategy needs at least one --symbol and one --timeframe")
         group = StreamGroup(strategy, parse_params(param), symbol, timeframe)
         settings = LiveConfig(**{**settings.__dict__, "groups": [*settings.groups, group]})
     return settings

@@ -9,7 +9,7 @@ from typing import Any
 import pymongo
 import pymongo.errors
 
-from framework.errors import ConfigError, SourceError
+from framework.errors import ConfigError, SourceError, SourceUnavailable
 from framework.state.urls import redact_url, scrub, secrets_of
 
 __all__ = [
@@ -128,7 +128,8 @@ def source_error(
         reason = f"{len(problems)} write error(s), the first: {first}"
     else:
         reason = _first_line(error)
-    return SourceError(f"candle source {name}: {scrub(reason, secrets)}")
+    kind = SourceUnavailable if isinstance(error, pymongo.errors.ConnectionFailure) else SourceError
+    return kind(f"candle source {name}: {scrub(reason, secrets)}")
 
 
 def _first_line(error: Exception) -> str:

@@ -33,11 +33,15 @@ def redact_url(url: str) -> str:
     'unix:///run/redis.sock?db=0&password=***'
     >>> redact_url("redis://127.0.0.1:6379/0")
     'redis://127.0.0.1:6379/0'
+    >>> redact_url("memroy")
+    'memroy'
     """
     try:
         parts = urlsplit(url)
     except ValueError:
         return _MASK
+    if not parts.scheme and not parts.netloc:  # not a URL: a typo such as 'memroy'
+        return url if "@" not in url and "?" not in url else _MASK
     netloc = parts.netloc
     userinfo, at, hostport = netloc.rpartition("@")
     if at:

@@ -10,6 +10,7 @@ import pytest
 
 from framework.candles import CandleSeries
 from framework.engine import run_full
+from framework.errors import ParameterError, SourceUnavailable
 from framework.loading import load_candles
 from framework.processor import SignalProcessor
 from framework.sources import SeriesCandleSource
@@ -294,3 +295,35 @@ def test_a_stream_the_store_refuses_fails_alone_and_publishes_once_repaired(hist
     assert repaired.errors == [] and repaired.signals == []  # nothing delivered twice
     outbox = [(e.bar_time_ns, e.side) for _, e in store.read_outbox(broken.key, count=10**4)]
     assert outbox == expected_signals(broken, histories["EURUSD"])
+
+
+class _Unreachable(SeriesCandleSource):
+    """A source whose server is gone: every read times out alike (counted)."""
+
+    def history(self, *args: object, **kwargs: object) -> CandleSeries:
+        self.queries += 1
+        raise SourceUnavailable("candle source mongodb://db:27017: connection refused")
+
+
+def test_with_store_and_source_both_down_one_error_is_reported_not_one_per_stream(
+    histories, caplog: pytest.LogCaptureFixture
+):
+    source = _Unreachable(histories.values())
+    store = open_store("memory", policy=ConnectionPolicy(breaker_reset_s=60))
+    store._client.connection_pool.connection_kwargs["server"].connected = False
+    try:
+        processor = SignalProcessor(streams_for(histories), source, store)
+        with caplog.at_level("ERROR", logger="parity.processor"):
+            report = processor.cycle(now_ns=int(closes(histories["EURUSD"])[-1]))
+    finally:
+        store._client.connection_pool.connection_kwargs["server"].connected = True
+
+    assert report.fallback and source.queries == 1  # not one timeout per stream
+    assert report.errors[-1] == "candle source mongodb://db:27017: connection refused"
+    assert "connection refused" in caplog.text  # logged, not only counted
+
+
+@pytest.mark.parametrize("option", ["catch_up_bars", "audit_streams"])
+def test_negative_counts_are_refused(histories, option: str) -> None:
+    with pytest.raises(ParameterError, match="must be ≥ 0"):
+        SignalProcessor([], SeriesCandleSource([]), open_store("memory"), **{option: -1})

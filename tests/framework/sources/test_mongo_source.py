@@ -19,7 +19,7 @@ import pytest
 from _candles_testkit import assert_same_bars, with_close
 
 from framework.candles import CandleSeries
-from framework.errors import ConfigError, DataError, ParityError, SourceError
+from framework.errors import ConfigError, DataError, ParityError, SourceUnavailable
 from framework.loading import load_candles
 from framework.sources.mongo import ImportResult, MongoCandleSource, MongoFields, MongoPolicy
 from framework.timeframes import Timeframe
@@ -336,7 +336,7 @@ def test_an_unreachable_server_is_one_quick_source_error_without_the_password() 
     try:
         for name, call in calls.items():
             started = time.monotonic()
-            with pytest.raises(SourceError) as caught:
+            with pytest.raises(SourceUnavailable) as caught:
                 call()
             elapsed = time.monotonic() - started
             message = str(caught.value)
@@ -369,7 +369,9 @@ def test_a_stopped_server_raises_source_error_and_a_restarted_one_serves_again(
 
         mongo_server.stop()
         started = time.monotonic()
-        with pytest.raises(SourceError, match=r"^candle source mongodb://127\.0\.0\.1:\d+/: "):
+        with pytest.raises(
+            SourceUnavailable, match=r"^candle source mongodb://127\.0\.0\.1:\d+/: "
+        ):
             source.fetch_new(request, now_ns=now_ns)
         assert time.monotonic() - started < 3.0
 
