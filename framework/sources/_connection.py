@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -107,8 +108,11 @@ def open_client(uri: str, policy: MongoPolicy) -> pymongo.MongoClient[dict[str, 
         A URI pymongo cannot parse (the message shows it redacted).
     """
     try:
-        return pymongo.MongoClient(uri, **policy.client_options())
-    except (pymongo.errors.PyMongoError, ValueError, TypeError) as error:
+        with warnings.catch_warnings():
+            # pymongo only warns about an option it does not know: most likely a typo.
+            warnings.filterwarnings("error", message="Unknown option", category=UserWarning)
+            return pymongo.MongoClient(uri, **policy.client_options())
+    except (pymongo.errors.PyMongoError, ValueError, TypeError, UserWarning) as error:
         reason = scrub(_first_line(error), secrets_of(uri))
         raise ConfigError(f"candle source {redact_uri(uri)}: {reason}") from None
 

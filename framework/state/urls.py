@@ -11,7 +11,11 @@ __all__ = ["describe_client", "redact_url", "scrub", "secrets_of"]
 
 _MASK = "***"
 # Query options that may carry a credential (redis-py passes unknown ones as kwargs).
-_SECRET_OPTION = re.compile(r"(?i)([?&][^=&]*(?:pass|secret|token|auth|credential)[^=&]*=)[^&#]*")
+# Options whose value may be a secret; authSource and authMechanism only name things.
+_SECRET_OPTION = re.compile(
+    r"(?i)([?&](?!authSource=|authMechanism=)[^=&]*(?:pass|secret|token|auth|credential)[^=&]*=)"
+    r"[^&#]*"
+)
 
 
 def redact_url(url: str) -> str:
@@ -33,6 +37,8 @@ def redact_url(url: str) -> str:
     'unix:///run/redis.sock?db=0&password=***'
     >>> redact_url("redis://127.0.0.1:6379/0")
     'redis://127.0.0.1:6379/0'
+    >>> redact_url("mongodb://db/?authSource=admin&authMechanismProperties=AWS_SESSION_TOKEN:x")
+    'mongodb://db/?authSource=admin&authMechanismProperties=***'
     >>> redact_url("memroy")
     'memroy'
     """

@@ -350,6 +350,17 @@ def test_an_unreachable_server_is_one_quick_source_error_without_the_password() 
         source.close()
 
 
+def test_an_unknown_uri_option_is_a_config_error_not_a_warning(
+    recwarn: pytest.WarningsRecorder,
+) -> None:
+    with pytest.raises(
+        ConfigError,
+        match=r"^candle source mongodb://h:1/\?authSource=admin&tiemoutMS=5: Unknown option",
+    ):
+        MongoCandleSource("mongodb://h:1/?authSource=admin&tiemoutMS=5")
+    assert [str(w.message) for w in recwarn] == []
+
+
 def test_a_malformed_uri_is_a_config_error_without_the_password() -> None:
     with pytest.raises(ConfigError, match=r"^candle source mongodb://x:\*\*\*@host:notaport/: "):
         MongoCandleSource("mongodb://x:pw@host:notaport/")
