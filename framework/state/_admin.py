@@ -13,7 +13,7 @@ import redis
 
 from framework.state._guard import Guard
 from framework.state.keys import StreamKey, stream_pattern
-from framework.state.stats import StoreStats, scan_streams
+from framework.state.stats import OUTBOX_SUFFIX, STATE_SUFFIX, StoreStats, scan_streams
 
 __all__ = ["StoreAdmin"]
 
@@ -74,10 +74,16 @@ class StoreAdmin:
     ) -> int:
         """Delete every record matching the given key parts (None matches all).
 
-        Returns the number of records deleted; they are rebuilt on next use.
+        With ``include_outbox``, every matching outbox goes too, also one whose record
+        was already deleted. Returns the number of records deleted; they are rebuilt on
+        next use.
         """
-        keys = self.streams(
+        pattern = stream_pattern(
             strategy=strategy, fingerprint=fingerprint, symbol=symbol, timeframe=timeframe
+        )
+        suffixes = (STATE_SUFFIX, OUTBOX_SUFFIX) if include_outbox else (STATE_SUFFIX,)
+        keys = self._guard.call(
+            "scan", lambda: scan_streams(self._client, self._prefix, pattern, suffixes)
         )
         return sum(
             self.delete(keys[i : i + _BATCH], include_outbox=include_outbox)

@@ -11,7 +11,7 @@ from typing import Any
 from framework.errors import ParameterError
 from framework.state.keys import StreamKey
 
-__all__ = ["StoreStats", "scan_streams"]
+__all__ = ["OUTBOX_SUFFIX", "STATE_SUFFIX", "StoreStats", "scan_streams"]
 
 log = logging.getLogger("parity.state")
 
@@ -19,7 +19,9 @@ log = logging.getLogger("parity.state")
 # that one reply stays a few tens of kB.
 _BATCH = 1000
 _GLOB_SPECIAL = re.compile(r"([*?\[\]\\])")
-_STATE_SUFFIX = "}:state"
+#: What follows a stream id (after the hash tag's closing brace) in its two keys.
+STATE_SUFFIX = "}:state"
+OUTBOX_SUFFIX = "}:outbox"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,19 +63,23 @@ class StoreStats:
         return cls(len(keys), record_bytes, outbox_signals)
 
 
-def scan_streams(client: Any, prefix: str, pattern: str) -> list[StreamKey]:
+def scan_streams(
+    client: Any, prefix: str, pattern: str, suffixes: Sequence[str] = (STATE_SUFFIX,)
+) -> list[StreamKey]:
     """Keys of the streams whose id matches the glob ``pattern`` (SCAN, never KEYS).
 
-    Keys under the prefix that are not Parity state keys are ignored.
+    A stream counts if it has a key with one of ``suffixes`` (by default its state
+    record; `OUTBOX_SUFFIX` finds outboxes whose record is gone). Keys under the prefix
+    that are not Parity keys are ignored.
     """
     start = len(prefix) + 1
     found: list[StreamKey] = []
     escaped = _GLOB_SPECIAL.sub(r"\\\1", prefix)
-    match = f"{escaped}{{{pattern}{_STATE_SUFFIX}"
-    for raw in client.scan_iter(match=match, count=_BATCH):
-        name = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
-        try:
-            found.append(StreamKey.parse(name[start : -len(_STATE_SUFFIX)]))
-        except ParameterError:
-            log.debug("ignoring key %r: not a Parity state key", name)
+    for suffix in suffixes:
+        for raw in client.scan_iter(match=f"{escaped}{{{pattern}{suffix}", count=_BATCH):
+            name = raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
+            try:
+                found.append(StreamKey.parse(name[start : -len(suffix)]))
+            except ParameterError:
+                log.debug("ignoring key %r: not a Parity key", name)
     return sorted(set(found), key=lambda k: k.id)

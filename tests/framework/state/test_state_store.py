@@ -286,6 +286,21 @@ def test_delete_keeps_the_outbox_unless_asked(store: RedisStateStore) -> None:
     assert store.read_outbox(key) == []
 
 
+def test_invalidating_outboxes_also_removes_those_whose_record_is_gone(
+    store: RedisStateStore,
+) -> None:
+    orphan, kept = stream("EURUSD"), stream("GBPUSD")
+    for key in (orphan, kept):
+        store.commit(key, step(None, 1), [signal(key, 1)])
+    store.delete([orphan])  # its outbox stays, as delete keeps outboxes by default
+
+    deleted = store.invalidate(symbol="EURUSD", include_outbox=True)
+
+    assert deleted == 0  # records deleted: the orphan had none left
+    assert store._client.exists(store.outbox_key(orphan)) == 0
+    assert store.load(kept) is not None and len(store.read_outbox(kept)) == 1
+
+
 def test_invalidate_deletes_the_matching_streams_only(store: RedisStateStore) -> None:
     eur, gbp, eur_fast = stream("EURUSD"), stream("GBPUSD"), stream("EURUSD", fast=20)
     for key in (eur, gbp, eur_fast):
