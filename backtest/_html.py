@@ -1,37 +1,13 @@
-"""HTML scaffolding of the report: the page, its tables and how values read in them."""
+"""HTML scaffolding of the report: the page and its tables."""
 
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
 
-__all__ = ["LABELS", "html_page", "html_table"]
+from backtest._display import human, is_number
 
-#: Row labels of the statistics table, by `Stats` field.
-LABELS: dict[str, str] = {
-    "start": "Start",
-    "end": "End",
-    "candles": "Candles",
-    "return_pct": "Return [%]",
-    "buy_hold_return_pct": "Buy & hold return [%]",
-    "cagr_pct": "CAGR [%]",
-    "volatility_pct": "Volatility (ann.) [%]",
-    "sharpe": "Sharpe ratio",
-    "sortino": "Sortino ratio",
-    "max_drawdown_pct": "Max drawdown [%]",
-    "max_drawdown_duration": "Max drawdown duration",
-    "n_trades": "# Trades",
-    "win_rate_pct": "Win rate [%]",
-    "best_trade_pct": "Best trade [%]",
-    "worst_trade_pct": "Worst trade [%]",
-    "avg_trade_pct": "Avg. trade [%]",
-    "profit_factor": "Profit factor",
-    "exposure_pct": "Exposure [%]",
-    "total_commission": "Total commission",
-    "final_equity": "Final equity",
-}
+__all__ = ["html_page", "html_table"]
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 1.5rem auto; max-width: 1400px;
@@ -67,7 +43,7 @@ def html_page(
 
 
 def html_table(caption: str, rows: Mapping[str, object]) -> str:
-    """A two-column table: escaped labels, then values as `_cell` formats them.
+    """A two-column table: escaped labels, then values as `human` writes them.
 
     Examples
     --------
@@ -83,24 +59,6 @@ def html_table(caption: str, rows: Mapping[str, object]) -> str:
 
 
 def _cell(value: object) -> str:
-    # Numbers right-aligned; two decimals unless that would show a small value as 0.00.
-    if value is None:
-        return '<td class="num">n/a</td>'
-    if isinstance(value, bool) or not isinstance(value, int | float | datetime | timedelta):
-        return f"<td>{html.escape(str(value))}</td>"
-    if isinstance(value, datetime):
-        text = value.strftime("%Y-%m-%d %H:%M UTC")
-    elif isinstance(value, timedelta):
-        text = str(value)
-    elif isinstance(value, int):
-        text = f"{value:,}"
-    else:
-        text = f"{value:,.2f}" if abs(value) >= 0.01 or value == 0 else _small(value)
-    return f'<td class="num">{text}</td>'
-
-
-def _small(value: float) -> str:
-    # 0.00002 rather than 2e-05: costs are read by people used to decimals.
-    if not math.isfinite(value) or abs(value) < 1e-9:
-        return f"{value:g}"
-    return f"{value:.10f}".rstrip("0")
+    # Quantities right-aligned; every value reads as in the terminal (`human`).
+    text = html.escape(human(value))
+    return f'<td class="num">{text}</td>' if is_number(value) else f"<td>{text}</td>"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +28,7 @@ __all__ = [
     "SymbolOption",
     "TimeframeOption",
     "build_strategy",
+    "check_output_path",
     "load_series",
     "parse_params",
     "progress_bar",
@@ -68,13 +70,20 @@ def parse_params(assignments: list[str] | None) -> dict[str, object]:
     Traceback (most recent call last):
     ...
     framework.errors.ParameterError: --param expects name=value, got 'fast'
+    >>> parse_params(["fast=20", "fast=30"])
+    Traceback (most recent call last):
+    ...
+    framework.errors.ParameterError: --param fast is given twice (fast=20, fast=30); give it once
     """
     params: dict[str, object] = {}
     for assignment in assignments or []:
-        name, equals, value = assignment.partition("=")
-        if not equals or not name.strip():
+        name, equals, value = (part.strip() for part in assignment.partition("="))
+        if not equals or not name:
             raise ParameterError(f"--param expects name=value, got {assignment!r}")
-        params[name.strip()] = value.strip()
+        if name in params:
+            given = f"{name}={params[name]}, {name}={value}"
+            raise ParameterError(f"--param {name} is given twice ({given}); give it once")
+        params[name] = value
     return params
 
 
@@ -98,13 +107,57 @@ def load_series(
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> CandleSeries:
-    """Load and validate a candle file, optionally cut to ``[start, end]``."""
-    series = load_candles(path, symbol=symbol, timeframe=timeframe, decimals=decimals)
-    if start is not None or end is not None:
-        series = series.between(start, end)
-        if len(series) == 0:
-            raise ParameterError(f"{path}: no candles between {start} and {end}")
+    """Load and validate a candle file, optionally cut to ``[start, end]``.
+
+    A reversed range is refused before the file is read; a range that holds no
+    candle is refused with the span the file does hold.
+    """
+    if start is not None and end is not None and start > end:
+        raise ParameterError(f"--from {_moment(start)} is after --to {_moment(end)}")
+    whole = load_candles(path, symbol=symbol, timeframe=timeframe, decimals=decimals)
+    series = whole.between(start, end)
+    if len(series) == 0:
+        wanted = " ".join(
+            f"{option} {_moment(moment)}"
+            for option, moment in (("--from", start), ("--to", end))
+            if moment is not None
+        )
+        span = f"{_moment(whole.times()[0])} to {_moment(whole.times()[-1])}"
+        raise ParameterError(f"{path}: no candles for {wanted}; the data runs from {span}")
     return series
+
+
+def _moment(moment: datetime) -> str:
+    """A bar time as people write it: ``2026-01-15 14:15 UTC`` (naive means UTC)."""
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+def check_output_path(path: Path | None, option: str) -> None:
+    """Refuse, before any work, an output file that cannot be written.
+
+    Examples
+    --------
+    >>> check_output_path(Path("/no/r.html"), "--report")
+    Traceback (most recent call last):
+    ...
+    framework.errors.ParameterError: --report /no/r.html: the directory /no does not exist
+    """
+    if path is None:
+        return
+    folder = path.parent
+    problem = None
+    if path.is_dir():
+        problem = "is a directory; name a file"
+    elif not folder.exists():
+        problem = f"the directory {folder} does not exist"
+    elif not folder.is_dir():
+        problem = f"{folder} is not a directory"
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        problem = f"the directory {folder} is not writable"
+    elif path.exists() and not os.access(path, os.W_OK):
+        problem = "the file exists and is not writable"
+    if problem is not None:
+        raise ParameterError(f"{option} {path}: {problem}")
 
 
 @contextlib.contextmanager

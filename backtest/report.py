@@ -16,7 +16,6 @@ than WebGL so the report renders the same on machines without a GPU.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +25,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from backtest._downsample import minmax_indices
-from backtest._html import LABELS, html_page, html_table
+from backtest._html import html_page, html_table
 from backtest.simulation import Simulation
 from backtest.stats import Stats
 from framework.candles import CandleSeries
@@ -123,8 +122,7 @@ def write_report(
         f"{stats.end:%Y-%m-%d %H:%M} UTC · {stats.candles:,} candles · {len(signals):,} signals"
     )
     tables = [html_table("Parameters", dict(params or {})), html_table("Simulation", setup)]
-    statistics = {LABELS.get(f.name, f.name): getattr(stats, f.name) for f in fields(stats)}
-    page = html_page(title, subtitle, tables, chart, [html_table("Statistics", statistics)])
+    page = html_page(title, subtitle, tables, chart, [html_table("Statistics", stats.labelled())])
     Path(path).write_text(page, encoding="utf-8")
 
 

@@ -28,7 +28,7 @@ Conventions:
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -39,14 +39,52 @@ from backtest._trades import utc
 from backtest.simulation import Simulation, SimulationSettings
 from framework.candles import CandleSeries
 
-__all__ = ["Stats", "compute_stats"]
+__all__ = ["LABELS", "Stats", "compute_stats"]
 
 _NS_PER_YEAR = 365.25 * 86_400 * 1e9
+
+#: Row labels of the statistics, by `Stats` field: the terminal table and the HTML
+#: report both read them from here.
+LABELS: dict[str, str] = {
+    "start": "Start",
+    "end": "End",
+    "candles": "Candles",
+    "return_pct": "Return [%]",
+    "buy_hold_return_pct": "Buy & hold return [%]",
+    "cagr_pct": "CAGR [%]",
+    "volatility_pct": "Volatility (ann.) [%]",
+    "sharpe": "Sharpe ratio",
+    "sortino": "Sortino ratio",
+    "max_drawdown_pct": "Max drawdown [%]",
+    "max_drawdown_duration": "Max drawdown duration",
+    "n_trades": "# Trades",
+    "win_rate_pct": "Win rate [%]",
+    "best_trade_pct": "Best trade [%]",
+    "worst_trade_pct": "Worst trade [%]",
+    "avg_trade_pct": "Avg. trade [%]",
+    "profit_factor": "Profit factor",
+    "exposure_pct": "Exposure [%]",
+    "total_commission": "Total commission",
+    "final_equity": "Final equity",
+}
 
 
 @dataclass(frozen=True)
 class Stats:
-    """The numbers a backtest reports; see the module docstring for definitions."""
+    """The numbers a backtest reports; see the module docstring for definitions.
+
+    Examples
+    --------
+    >>> from datetime import UTC
+    >>> t = datetime(2020, 1, 1, tzinfo=UTC)
+    >>> stats = Stats(t, t, 1, 0.0, 0.0, None, None, None, None, 0.0,
+    ...               timedelta(hours=2), 0, None, None, None, None, None, 0.0, 0.0, 1.0)
+    >>> d = stats.as_dict()
+    >>> d["start"], d["max_drawdown_duration"], d["win_rate_pct"]
+    ('2020-01-01T00:00:00+00:00', 'P0DT2H0M0S', None)
+    >>> list(stats.labelled().items())[10:12]
+    [('Max drawdown duration', datetime.timedelta(seconds=7200)), ('# Trades', 0)]
+    """
 
     start: datetime
     end: datetime
@@ -71,18 +109,7 @@ class Stats:
 
     def as_dict(self) -> dict[str, str | int | float | None]:
         """JSON-ready values: datetimes as ISO 8601 strings, the drawdown
-        duration as an ISO 8601 duration (``"P3DT4H15M0S"``).
-
-        Examples
-        --------
-        >>> from datetime import UTC
-        >>> t = datetime(2020, 1, 1, tzinfo=UTC)
-        >>> stats = Stats(t, t, 1, 0.0, 0.0, None, None, None, None, 0.0,
-        ...               timedelta(hours=2), 0, None, None, None, None, None, 0.0, 0.0, 1.0)
-        >>> d = stats.as_dict()
-        >>> d["start"], d["max_drawdown_duration"], d["win_rate_pct"]
-        ('2020-01-01T00:00:00+00:00', 'P0DT2H0M0S', None)
-        """
+        duration as an ISO 8601 duration (``"P3DT4H15M0S"``); see `Stats`."""
         values: dict[str, str | int | float | None] = {}
         for key, value in asdict(self).items():
             if isinstance(value, datetime):
@@ -92,6 +119,11 @@ class Stats:
             else:
                 values[key] = value
         return values
+
+    def labelled(self) -> dict[str, object]:
+        """Every statistic by its `LABELS` label, in table order, as Python values;
+        `backtest._display.human` writes them for people. See `Stats`."""
+        return {LABELS[field.name]: getattr(self, field.name) for field in fields(self)}
 
 
 def compute_stats(

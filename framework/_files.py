@@ -26,7 +26,7 @@ from framework._columns import PRICE_ROLES
 from framework.candles import CandleSeries
 from framework.errors import DataError, ParameterError
 
-__all__ = ["HEADER", "encode", "read_table", "write_atomically"]
+__all__ = ["HEADER", "encode", "is_parquet", "read_table", "write_atomically"]
 
 #: Columns of Parity's own format, in order.
 HEADER = ("time", "open", "high", "low", "close", "volume")
@@ -40,9 +40,8 @@ _METADATA_KEY = b"parity"
 def read_table(path: Path, *, source: str) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The file's table and the hints its metadata holds; Parquet and gzip go by content."""
     try:
-        with path.open("rb") as handle:
-            magic = handle.read(4)
-        if magic.startswith(_PARQUET_MAGIC) or path.suffix.lower() in (".parquet", ".pq"):
+        magic = _magic(path)
+        if _parquet(path, magic):
             return _read_parquet(path, source=source)
         return _read_csv(path, gzipped=magic.startswith(_GZIP_MAGIC)), {}
     except pd.errors.EmptyDataError:
@@ -56,6 +55,23 @@ def read_table(path: Path, *, source: str) -> tuple[pd.DataFrame, dict[str, Any]
         raise DataError(f"cannot read the file: {reason}", source=source) from None
     except pa.ArrowException as error:
         raise DataError(f"not a readable Parquet file: {error}", source=source) from None
+
+
+def is_parquet(path: Path) -> bool:
+    """Whether `read_table` reads ``path`` as Parquet (else as text: CSV, maybe gzipped)."""
+    try:
+        return _parquet(path, _magic(path))
+    except OSError:
+        return False
+
+
+def _magic(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        return handle.read(4)
+
+
+def _parquet(path: Path, magic: bytes) -> bool:
+    return magic.startswith(_PARQUET_MAGIC) or path.suffix.lower() in (".parquet", ".pq")
 
 
 def _read_csv(path: Path, *, gzipped: bool) -> pd.DataFrame:

@@ -73,17 +73,19 @@ def median_spacing_seconds(time_ns: npt.NDArray[np.int64]) -> int | None:
     """The median spacing of consecutive bars in whole seconds, or None below two bars.
 
     Weekend and session gaps are a minority of the steps, so the median is the bar
-    length. Backward steps are left out: validation reports them with their row.
+    length. Steps count by their size whatever their direction, so a file sorted
+    newest first still tells its timeframe and validation then reports its order
+    with a row; equal times (no step) are left out.
 
     Examples
     --------
     >>> import numpy as np
     >>> t = np.array([0, 900, 1800, 180_000, 180_900], dtype=np.int64) * 10**9
-    >>> median_spacing_seconds(t)
-    900
+    >>> median_spacing_seconds(t), median_spacing_seconds(t[::-1])
+    (900, 900)
     """
-    steps = np.diff(time_ns)
-    forward = steps[steps > 0]
-    if forward.size == 0:
+    steps = np.abs(np.diff(time_ns))
+    moved = steps[steps > 0]
+    if moved.size == 0:
         return None
-    return int(np.median(forward)) // 1_000_000_000
+    return int(np.median(moved)) // 1_000_000_000

@@ -135,7 +135,7 @@ def _text_to_ns(
     bad = stamps.isna().to_numpy()
     if bad.any():
         row = _first(bad)
-        rule = f"{label} {text.iloc[row - 1]!r} is not a date-time like row 1 ({first!r})"
+        rule = f"{label} {text.iloc[row - 1]!r} is not a date-time like the first ({first!r})"
         raise DataError(rule, source=source, row=row)
     return _stamps_to_ns(stamps, label=label, source=source)
 

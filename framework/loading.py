@@ -1,7 +1,8 @@
 """Load and save candle files: CSV, gzip-compressed CSV and Parquet.
 
-Errors name the file and the 1-based **data row**: row 1 is the first candle. In a CSV
-file row N is line N + 1, line 1 being the header; in Parquet it is the N-th record.
+Errors name the file and where in it: in a CSV file the **line** an editor shows (line 1
+is the header, so the first candle is line 2); in Parquet the 1-based **row** (record).
+`DataError.row` is the data row either way: row 1 is the first candle.
 Values are checked before rules: a cell that is missing or not a number, or a price
 off the tick grid, is reported before the candle rules of `CandleSeries.validate`.
 
@@ -21,16 +22,37 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from framework._columns import PRICE_ROLES, CandleColumns, extract
-from framework._files import HEADER, encode, read_table, write_atomically
+from framework._files import HEADER, encode, is_parquet, read_table, write_atomically
 from framework._inference import median_spacing_seconds, symbol_from_name, timeframe_from_name
 from framework.candles import CandleSeries
 from framework.errors import DataError, ParameterError
 from framework.instruments import Instrument, infer_decimals
 from framework.timeframes import Timeframe
 
-__all__ = ["HEADER", "CandleFile", "load_candles", "save_candles"]
+__all__ = ["HEADER", "CandleFile", "LineError", "load_candles", "save_candles"]
+
+
+class LineError(DataError):
+    """A `DataError` in a text file, whose message names the file line, not the data row.
+
+    ``row`` stays the data row (row 1 is the first candle); ``line`` is ``row + 1``,
+    since line 1 is the header.
+
+    Examples
+    --------
+    >>> error = LineError(DataError("duplicate time", source="eurusd.csv", row=300))
+    >>> str(error), error.row, error.line
+    ('eurusd.csv: line 301: duplicate time', 300, 301)
+    """
+
+    def __init__(self, error: DataError) -> None:
+        super().__init__(error.rule, source=error.source, row=error.row)
+        self.line = None if error.row is None else error.row + 1
+        where = [part for part in (error.source, f"line {self.line}") if part]
+        self.args = (": ".join([*where, error.rule]),)
 
 
 @dataclass(frozen=True)
@@ -59,6 +81,22 @@ class CandleFile:
     ) -> CandleFile:
         """Read, map, quantize and validate a candle file; see `load_candles`."""
         path = Path(path)
+        try:
+            return cls._load(path, symbol=symbol, timeframe=timeframe, decimals=decimals)
+        except DataError as error:
+            if error.row is None or is_parquet(path):
+                raise
+            raise LineError(error) from None
+
+    @classmethod
+    def _load(
+        cls,
+        path: Path,
+        *,
+        symbol: str | None,
+        timeframe: str | Timeframe | None,
+        decimals: int | None,
+    ) -> CandleFile:
         source = str(path)
         frame, hints = read_table(path, source=source)
         columns = extract(frame, source=source)
@@ -104,7 +142,8 @@ def load_candles(
     Raises
     ------
     DataError
-        Unreadable file, missing column, bad value or broken rule; names the data row.
+        Unreadable file, missing column, bad value or broken rule; names the CSV line
+        (a `LineError`) or the Parquet row.
     ParameterError
         A bad argument, or a symbol or timeframe that can neither be read nor inferred.
 
@@ -169,22 +208,38 @@ def _timeframe(
         return Timeframe.parse(str(hints["timeframe"])), "file metadata"
     spacing = median_spacing_seconds(time_ns)
     named = timeframe_from_name(path)
-    if spacing is None:
-        if named is None:
-            rule = "one bar has no spacing to infer a timeframe from; pass --timeframe"
-            raise ParameterError(f"{path}: {rule}")
+    found = None if spacing is None else Timeframe.from_seconds(spacing)
+    if found is not None and named in (None, found):
+        return found, "bar spacing"
+    if spacing is None and named is not None:
         return named, "file name"
-    found = Timeframe.from_seconds(spacing)
+    # No timeframe to infer: bars out of order or duplicated are the likelier cause,
+    # and passing --timeframe would not help with them.
+    _check_order(time_ns, source=str(path))
     if found is None:
         names = ", ".join(tf.name for tf in Timeframe)
-        rule = f"the median bar spacing, {spacing} s, is none of {names}; pass --timeframe"
-        raise ParameterError(f"{path}: {rule}")
-    # Two guesses that disagree (a misnamed file, or bars too sparse for their
-    # spacing to tell) must not silently pick one.
-    if named is not None and named is not found:
-        rule = f"the file name says {named.name} but the bars are spaced {found.name}"
-        raise ParameterError(f"{path}: {rule}; pass --timeframe")
-    return found, "bar spacing"
+        rule = (
+            "one bar has no spacing to infer a timeframe from"
+            if spacing is None
+            else f"the median bar spacing, {spacing} s, is none of {names}"
+        )
+    else:
+        # Two guesses that disagree (a misnamed file, or bars too sparse for their
+        # spacing to tell) must not silently pick one.
+        said = "" if named is None else named.name
+        rule = f"the file name says {said} but the bars are spaced {found.name}"
+    raise ParameterError(f"{path}: {rule}; pass --timeframe")
+
+
+def _check_order(time_ns: npt.NDArray[np.int64], *, source: str) -> None:
+    """Raise the `DataError` validation gives for the first bar not after the one before."""
+    steps = np.diff(time_ns)
+    behind = steps <= 0
+    if behind.any():
+        row = int(np.argmax(behind)) + 1  # 0-based index of the later bar
+        rule = "duplicate time" if steps[row - 1] == 0 else "time is earlier than the row before"
+        when = pd.Timestamp(int(time_ns[row]), tz="UTC").isoformat()
+        raise DataError(f"{rule} (bar {when})", source=source, row=row + 1)
 
 
 def _instrument(

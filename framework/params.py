@@ -34,6 +34,11 @@ class Param(Generic[T]):
     Traceback (most recent call last):
     ...
     framework.errors.ParameterError: demo: period must be ≥ 2, got 1
+
+    Text choices match regardless of case when no two of them differ only in case:
+
+    >>> Param("sma", choices=("sma", "ema")).coerce("EMA", owner="demo")
+    'ema'
     """
 
     default: T
@@ -63,7 +68,7 @@ class Param(Generic[T]):
 
     def coerce(self, value: object, *, owner: str) -> T:
         """Convert and check ``value``; raise `ParameterError` naming ``owner`` and the rule."""
-        converted = self._convert(value, owner)
+        converted = self._canonical(self._convert(value, owner))
         if isinstance(converted, float) and not math.isfinite(converted):
             # NaN would pass every bound check below (all comparisons are False).
             raise ParameterError(f"{owner}: {self.name} must be a finite number, got {value!r}")
@@ -78,6 +83,34 @@ class Param(Generic[T]):
         if self.maximum is not None and converted > self.maximum:  # type: ignore[operator]
             raise ParameterError(f"{owner}: {self.name} must be ≤ {self.maximum}, got {converted}")
         return converted
+
+    @property
+    def allowed(self) -> str:
+        """The values this parameter accepts, in words.
+
+        Examples
+        --------
+        >>> Param(50, minimum=1).allowed, Param(0.5, minimum=0, maximum=1).allowed
+        ('int ≥ 1', 'float from 0 to 1')
+        >>> Param("sma", choices=("sma", "ema")).allowed, Param(True).allowed
+        ('sma, ema', 'bool')
+        """
+        if self.choices is not None:
+            return ", ".join(str(choice) for choice in self.choices)
+        low, high = (_number(bound) for bound in (self.minimum, self.maximum))
+        if low and high:
+            return f"{self.kind.__name__} from {low} to {high}"
+        bound = f" ≥ {low}" if low else f" ≤ {high}" if high else ""
+        return f"{self.kind.__name__}{bound}"
+
+    def _canonical(self, value: T) -> T:
+        """The choice ``value`` names up to case, when the choices allow; else ``value``."""
+        if not isinstance(value, str) or self.choices is None or value in self.choices:
+            return value
+        folded = {str(choice).casefold(): choice for choice in self.choices}
+        if len(folded) < len(self.choices):  # two choices differ only in case
+            return value
+        return folded.get(value.casefold(), value)
 
     def _convert(self, value: object, owner: str) -> T:
         kind = self.kind
@@ -104,8 +137,18 @@ def did_you_mean(name: str, known: Mapping[str, Any] | list[str]) -> str:
 
     Examples
     --------
-    >>> did_you_mean("fsat", ["fast", "slow"])
-    "; did you mean 'fast'?"
+    Case is ignored in the comparison, and the hint spells the name as it is known.
+
+    >>> did_you_mean("fsat", ["fast", "slow"]), did_you_mean("HMA", ["sma", "ema", "wma"])
+    ("; did you mean 'fast'?", "; did you mean 'wma'?")
     """
-    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
-    return f"; did you mean {close[0]!r}?" if close else ""
+    by_folded = {str(candidate).casefold(): str(candidate) for candidate in known}
+    close = difflib.get_close_matches(name.casefold(), list(by_folded), n=1, cutoff=0.6)
+    return f"; did you mean {by_folded[close[0]]!r}?" if close else ""
+
+
+def _number(bound: float | None) -> str:
+    """A bound as written: ``1`` rather than ``1.0``; empty when there is none."""
+    if bound is None:
+        return ""
+    return str(int(bound)) if float(bound).is_integer() else str(bound)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import traceback
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -60,12 +61,34 @@ def _from_file(path: Path, class_name: str) -> type[Strategy]:
         raise ParameterError(f"cannot import {path} as a Python module")
     module = importlib.util.module_from_spec(module_spec)
     sys.modules[module_name] = module
-    module_spec.loader.exec_module(module)
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as error:  # anything the user's code raises: one line, no traceback
+        del sys.modules[module_name]
+        raise ParameterError(_import_failure(path, error)) from None
     if not hasattr(module, class_name):
         classes = [n for n, v in vars(module).items() if isinstance(v, type)]
         hint = did_you_mean(class_name, classes)
         raise ParameterError(f"{path} has no class {class_name!r}{hint}")
     return _checked(getattr(module, class_name), f"{path}:{class_name}")
+
+
+def _import_failure(path: Path, error: Exception) -> str:
+    """``file:line: what`` for an exception raised while importing the file ``path``.
+
+    A syntax error names its own line; any other error the deepest line of ``path``
+    that the traceback passes through (the import, the raise, the bad expression).
+    """
+    if isinstance(error, SyntaxError) and error.filename and error.lineno:
+        return f"cannot import {error.filename}:{error.lineno}: {error.msg}"
+    own = path.resolve()
+    lines = [
+        frame.lineno
+        for frame in traceback.extract_tb(error.__traceback__)
+        if frame.lineno is not None and Path(frame.filename).resolve() == own
+    ]
+    where = f"{path}:{lines[-1]}" if lines else str(path)
+    return f"cannot import {where}: {type(error).__name__}: {error}"
 
 
 def _checked(candidate: object, origin: str) -> type[Strategy]:

@@ -50,8 +50,9 @@ class MAUnifiedStrategy(Strategy):
     """
 
     name = "ma_unified"
-    fast = Param(50, "fast average period", minimum=1)
-    slow = Param(200, "slow average period", minimum=2)
+    # The help states the rule `check` enforces across the two: `parity strategies` shows it.
+    fast = Param(50, "fast average period; less than slow", minimum=1)
+    slow = Param(200, "slow average period; more than fast", minimum=2)
     kind = Param("sma", "average kind", choices=("sma", "ema", "wma"))
     price = Param(
         "close", "price field", choices=("close", "open", "high", "low", "hl2", "hlc3", "ohlc4")

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from backtest._app import app
+from backtest._display import human
 from backtest._inputs import (
     DataOption,
     DecimalsOption,
@@ -21,6 +22,7 @@ from backtest._inputs import (
     SymbolOption,
     TimeframeOption,
     build_strategy,
+    check_output_path,
     load_series,
     progress_bar,
 )
@@ -40,29 +42,6 @@ from framework.engine import run_full
 from framework.strategy import Strategy
 
 __all__ = ["backtest_command"]
-
-_STAT_ROWS: tuple[tuple[str, str, str], ...] = (
-    ("start", "Start", ""),
-    ("end", "End", ""),
-    ("candles", "Candles", ",d"),
-    ("return_pct", "Return [%]", ".2f"),
-    ("buy_hold_return_pct", "Buy & hold return [%]", ".2f"),
-    ("cagr_pct", "CAGR [%]", ".2f"),
-    ("volatility_pct", "Volatility (ann.) [%]", ".2f"),
-    ("sharpe", "Sharpe ratio", ".2f"),
-    ("sortino", "Sortino ratio", ".2f"),
-    ("max_drawdown_pct", "Max drawdown [%]", ".2f"),
-    ("max_drawdown_duration", "Max drawdown duration", ""),
-    ("n_trades", "# trades", ",d"),
-    ("win_rate_pct", "Win rate [%]", ".2f"),
-    ("best_trade_pct", "Best trade [%]", ".2f"),
-    ("worst_trade_pct", "Worst trade [%]", ".2f"),
-    ("avg_trade_pct", "Avg trade [%]", ".2f"),
-    ("profit_factor", "Profit factor", ".2f"),
-    ("exposure_pct", "Exposure [%]", ".2f"),
-    ("total_commission", "Commission paid", ",.2f"),
-    ("final_equity", "Final equity", ",.2f"),
-)
 
 
 @app.command("backtest")
@@ -101,6 +80,8 @@ def backtest_command(
     as_json: JsonOption = False,
 ) -> None:
     """Backtest a strategy: signals from the full path, trades filled at the next open."""
+    check_output_path(report, "--report")
+    check_output_path(trades, "--trades")
     settings = SimulationSettings(
         cash=cash, commission=commission, spread=spread, mode=cast(Mode, mode), size=size
     )
@@ -183,11 +164,9 @@ def _print(
     table = Table(title=f"{strategy!r} on {series.symbol} {series.timeframe.name}")
     table.add_column("statistic")
     table.add_column("value", justify="right")
-    values = stats.as_dict()
-    for key, label, spec in _STAT_ROWS:
-        value = values[key]
-        table.add_row(label, "—" if value is None else format(value, spec))
-    table.add_row("Signals", f"{signals:,}")
+    for label, value in stats.labelled().items():
+        table.add_row(label, human(value))
+    table.add_row("Signals", human(signals))
     console.print(table)
     if parity is None:
         console.print("parity check skipped (--no-verify)")

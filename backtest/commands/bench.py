@@ -11,7 +11,7 @@ from rich.console import Console
 
 from backtest._app import app
 from backtest._bench_table import bench_tables
-from backtest._inputs import JsonOption
+from backtest._inputs import JsonOption, check_output_path
 from backtest.bench import QUICK_CANDLES, BenchSettings, run_bench
 from framework.errors import ParameterError
 
@@ -41,6 +41,7 @@ def bench(
     as_json: JsonOption = False,
 ) -> None:
     """Measure indicators, strategy paths, a live cycle and memory against their anchors."""
+    check_output_path(out, "--out")
     settings = BenchSettings.quick() if quick else BenchSettings()
     changes: dict[str, object] = {"redis_url": redis or None, "mongodb_uri": mongodb or None}
     if candles is not None:

@@ -23,6 +23,11 @@ StoreOption = Annotated[
     ),
 ]
 PrefixOption = Annotated[str, typer.Option(help="Key prefix of Parity's keys.")]
+#: Said on stderr when a command looks at the embedded store: it is always empty here.
+EMBEDDED_HINT = (
+    "note: the embedded 'memory' store lives inside one process, so this command sees "
+    "none of another's state; pass --store redis://HOST:PORT/DB or set PARITY_REDIS_URL"
+)
 
 
 @cache_app.command("stats")
@@ -33,6 +38,7 @@ def stats(
     with open_store(store, prefix=prefix) as state_store:
         totals = state_store.stats()
         keys = state_store.streams()
+    _hint_if_embedded(state_store.name)
     payload = {
         "store": state_store.name,
         "streams": totals.streams,
@@ -76,10 +82,16 @@ def invalidate(
             deleted = state_store.delete(keys)
         else:
             deleted = state_store.invalidate(strategy=strategy, symbol=symbol, timeframe=timeframe)
+    _hint_if_embedded(state_store.name)
     if as_json:
         typer.echo(json.dumps({"deleted": deleted}))
     else:
         Console().print(f"deleted {deleted} stream record(s); they rebuild on their next cycle")
+
+
+def _hint_if_embedded(store_name: str) -> None:
+    if store_name == "memory":
+        Console(stderr=True, soft_wrap=True).print(EMBEDDED_HINT, highlight=False, markup=False)
 
 
 def _parse(text: str) -> StreamKey:

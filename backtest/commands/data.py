@@ -18,7 +18,7 @@ from rich.text import Text
 from backtest._app import data_app
 from framework.candles import CandleSeries
 from framework.errors import DataError
-from framework.loading import CandleFile
+from framework.loading import CandleFile, LineError
 
 __all__ = ["Gaps", "find_gaps", "info", "summarize"]
 
@@ -124,7 +124,12 @@ def _invalid(path: Path, error: DataError) -> dict[str, Any]:
     return {
         "file": str(path),
         "valid": False,
-        "error": {"row": error.row, "rule": error.rule, "message": str(error)},
+        "error": {
+            "row": error.row,
+            "line": error.line if isinstance(error, LineError) else None,
+            "rule": error.rule,
+            "message": str(error),
+        },
     }
 
 

@@ -40,7 +40,9 @@ def import_file(
             help="mongodb:// URI (user:password@host:port, options as query parameters).",
         ),
     ],
-    database: Annotated[str, typer.Option("--db", help="Database.")] = "parity",
+    database: Annotated[
+        str, typer.Option("--database", "--db", help="Database (as in `parity live`).")
+    ] = "parity",
     collection: Annotated[str, typer.Option(help="Collection.")] = "candles",
     symbol: SymbolOption = None,
     timeframe: TimeframeOption = None,

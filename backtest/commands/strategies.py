@@ -28,6 +28,7 @@ def strategies(as_json: JsonOption = False) -> None:
                 param: {
                     "default": spec.default,
                     "type": spec.kind.__name__,
+                    "allowed": spec.allowed,
                     "help": spec.help,
                     "choices": list(spec.choices) if spec.choices else None,
                 }
@@ -44,8 +45,7 @@ def strategies(as_json: JsonOption = False) -> None:
         table.add_column(column)
     for name, info in listing.items():
         for i, (param, spec) in enumerate(info["params"].items()):
-            allowed = ", ".join(map(str, spec["choices"])) if spec["choices"] else spec["type"]
             table.add_row(
-                name if i == 0 else "", param, str(spec["default"]), allowed, spec["help"]
+                name if i == 0 else "", param, str(spec["default"]), spec["allowed"], spec["help"]
             )
     Console().print(table)

@@ -75,6 +75,13 @@ def verify_command(
             seed=seed,
             progress=advance,
         )
+    if report.restarts < restarts:
+        # Restart points are the boundaries between chunks: one fewer than the chunks.
+        Console(stderr=True, soft_wrap=True).print(
+            f"note: --restarts {restarts:,} capped to {report.restarts:,}, one at each "
+            f"boundary between the {report.chunks:,} chunks",
+            highlight=False,
+        )
     if as_json:
         typer.echo(json.dumps(report.to_dict()))
     else:
@@ -91,14 +98,17 @@ def report_table(report: VerifyReport) -> Table:
     table.add_column("result", justify="right")
     rows = [
         ("candles", f"{report.candles:,}"),
-        ("signals (full / incremental)", f"{report.signals_full} / {report.signals_incremental}"),
-        ("chunks / restarts", f"{report.chunks:,} / {report.restarts}"),
+        (
+            "signals (full / incremental)",
+            f"{report.signals_full:,} / {report.signals_incremental:,}",
+        ),
+        ("chunks / restarts", f"{report.chunks:,} / {report.restarts:,}"),
         ("store", report.store),
         (
             "seconds (full / incremental)",
             f"{report.seconds_full:.3f} / {report.seconds_incremental:.3f}",
         ),
-        ("differing values and signals", f"{report.mismatches}"),
+        ("differing values and signals", f"{report.mismatches:,}"),
         ("verdict", verdict),
     ]
     first = report.first_mismatch

@@ -19,7 +19,7 @@ from backtest._bench_indicators import loops_agree
 from backtest._bench_live import live_section, memory_factory
 from backtest._bench_table import bench_tables
 from backtest.bench import BenchSettings, goals, run_bench
-from backtest.cli import app
+from backtest.cli import app, main
 from framework.candles import CandleSeries
 
 TINY = 5_000
@@ -265,3 +265,20 @@ def test_parity_bench_json_prints_one_object_and_writes_it_to_out(
     printed = json.loads(result.stdout)
     assert printed["strategy"]["candles"] == 3000
     assert json.loads(out.read_text()) == printed
+
+
+def test_an_out_path_in_a_missing_directory_is_refused_before_measuring(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the bench ran before --out was checked")
+
+    monkeypatch.setattr("backtest.commands.bench.run_bench", never)
+    out = tmp_path / "missing" / "bench.json"
+
+    code = main(["bench", "--quick", "--out", str(out)])
+
+    assert code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: --out {out}: the directory {out.parent} does not exist"
+    ]

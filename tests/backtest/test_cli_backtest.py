@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import html
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -103,7 +105,7 @@ def test_the_table_says_the_parity_check_passed() -> None:
     code, out = invoke("--to", "2026-03-01")
 
     assert code == 0, out
-    assert "Return [%]" in out and "# trades" in out
+    assert "Return [%]" in out and "# Trades" in out
     assert "parity: incremental path identical to full path" in out
 
 
@@ -225,3 +227,89 @@ def test_the_console_script_exits_2_on_an_unknown_strategy_without_a_traceback()
         + done.stderr.split("(installed: ", 1)[1].strip()
     ]
     assert "Traceback" not in done.stderr
+
+
+# --- what a new user ran into ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("option", ["--report", "--trades"])
+@pytest.mark.parametrize(
+    ("where", "problem"),
+    [
+        ("missing/dir/out.file", "the directory {tmp}/missing/dir does not exist"),
+        (".", "is a directory; name a file"),
+    ],
+    ids=["no-directory", "a-directory"],
+)
+def test_an_unwritable_output_path_is_refused_before_the_backtest_runs(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    option: str,
+    where: str,
+    problem: str,
+) -> None:
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the backtest ran before the output path was checked")
+
+    monkeypatch.setattr("backtest.commands.backtest.run_full", never)
+    path = tmp_path / where
+
+    code = main([*BASE, option, str(path)])
+
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert err == f"error: {option} {path}: {problem.format(tmp=tmp_path)}"
+
+
+def test_a_range_after_the_data_says_where_the_data_is_and_never_none(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main([*BASE, "--from", "2030-01-01"])
+
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert err.startswith(f"error: {DATA}: no candles for --from 2030-01-01 00:00 UTC; ")
+    assert "the data runs from 2026-01-15 14:15 UTC to " in err
+    assert "None" not in err
+
+
+def test_a_reversed_range_is_a_usage_error_saying_so(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main([*BASE, "--from", "2026-03-01", "--to", "2026-02-01"])
+
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert err == "error: --from 2026-03-01 00:00 UTC is after --to 2026-02-01 00:00 UTC"
+
+
+def test_a_parameter_given_twice_is_a_usage_error_naming_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main([*BASE, "-p", "fast=20", "-p", "fast=30"])
+
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert err == "error: --param fast is given twice (fast=20, fast=30); give it once"
+
+
+def test_a_choice_in_capitals_is_the_same_choice() -> None:
+    data = backtest_json("-p", "kind=EMA", "-p", "price=Close", "--to", "2026-02-15")
+
+    assert (data["params"]["kind"], data["params"]["price"]) == ("ema", "close")
+
+
+def test_the_terminal_and_the_html_report_show_the_same_labels_and_values(
+    tmp_path: Path,
+) -> None:
+    report = tmp_path / "r.html"
+
+    code, out = invoke("--to", "2026-03-01", "--report", str(report))
+
+    assert code == 0, out
+    page = report.read_text(encoding="utf-8").split("<caption>Statistics</caption>", 1)[1]
+    rows = re.findall(r"<tr><th>(.*?)</th><td[^>]*>(.*?)</td></tr>", page)
+    assert len(rows) == 20
+    terminal = [" ".join(line.strip("│ ").split()) for line in out.splitlines()]
+    for label, value in rows:
+        assert f"{html.unescape(label)} │ {html.unescape(value)}" in terminal
+    assert re.search(r"Max drawdown duration │ \d+ days?, \d+:\d\d:\d\d", "\n".join(terminal))

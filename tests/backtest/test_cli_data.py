@@ -111,7 +111,7 @@ def test_invalid_data_with_json_still_prints_one_json_object(bad: Path) -> None:
 
     report = json.loads(result.stdout)
     assert report["valid"] is False
-    assert report["error"]["row"] == 2
+    assert (report["error"]["row"], report["error"]["line"]) == (2, 3), "line 1 is the header"
     assert report["error"]["rule"].startswith("high < max(open, close)")
 
 
@@ -121,7 +121,7 @@ def test_main_turns_a_data_error_into_one_line_and_exit_1(
     code = main(["data", "info", str(bad)])
 
     assert code == 1
-    assert capsys.readouterr().err == f"error: {bad}: row 2: " + (
+    assert capsys.readouterr().err == f"error: {bad}: line 3: " + (
         "high < max(open, close) (bar 2026-01-16T21:45:00+00:00)\n"
     )
 
@@ -145,6 +145,21 @@ def test_an_error_quoting_brackets_is_printed_verbatim(
     assert "high '[bold]' is not a number" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("args", [[], ["--symbol", "EURUSD"]], ids=["named", "symbol-given"])
+def test_a_file_sorted_newest_first_is_reported_as_out_of_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    header, *rows = GOOD.splitlines()
+    path = tmp_path / ("EURUSD_M15.csv" if not args else "export.csv")
+    path.write_text("\n".join([header, *reversed(rows)]) + "\n")
+
+    code = main(["data", "info", str(path), *args])
+
+    assert code == 1
+    rule = "time is earlier than the row before (bar 2026-01-18T22:00:00+00:00)"
+    assert capsys.readouterr().err == f"error: {path}: line 3: {rule}\n"
+
+
 # --- the real process: exit codes, stderr, stdout ------------------------------------------
 
 
@@ -162,7 +177,7 @@ def test_process_exits_1_with_one_line_on_stderr_and_json_on_stdout(bad: Path) -
     assert done.returncode == 1
     assert json.loads(done.stdout)["valid"] is False
     assert done.stderr.splitlines() == [
-        f"error: {bad}: row 2: high < max(open, close) (bar 2026-01-16T21:45:00+00:00)"
+        f"error: {bad}: line 3: high < max(open, close) (bar 2026-01-16T21:45:00+00:00)"
     ]
     assert "Traceback" not in done.stderr
 

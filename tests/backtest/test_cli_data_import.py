@@ -124,6 +124,16 @@ def test_collection_option_and_the_table_output(
     assert "candles" not in mongo_db.list_collection_names()
 
 
+@pytest.mark.parametrize("option", ["--database", "--db"])
+def test_the_database_option_is_spelt_as_in_parity_live_and_the_readme(
+    good: Path, mongo_uri: str, mongo_db: Database, capsys: pytest.CaptureFixture[str], option: str
+) -> None:
+    code = main(["data", "import", str(good), "--to", mongo_uri, option, mongo_db.name, "--json"])
+
+    assert code == 0, capsys.readouterr().err
+    assert mongo_db["candles"].count_documents({}) == ROWS
+
+
 def test_a_bad_row_stops_the_import_naming_the_row_and_writes_nothing(
     bad: Path, mongo_uri: str, mongo_db: Database, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -133,7 +143,7 @@ def test_a_bad_row_stops_the_import_naming_the_row_and_writes_nothing(
     assert code == 1
     assert out == ""
     assert err.splitlines() == [
-        f"error: {bad}: row 3: high < max(open, close) (bar 2026-01-15T14:45:00+00:00)"
+        f"error: {bad}: line 4: high < max(open, close) (bar 2026-01-15T14:45:00+00:00)"
     ]
     assert mongo_db["candles"].count_documents({}) == 0
 
@@ -149,7 +159,7 @@ def test_a_bad_file_leaves_what_is_stored_untouched(
     bad.write_text("\n".join(lines) + "\n")
 
     assert main(["data", "import", str(bad), "--to", mongo_uri, "--db", mongo_db.name]) == 1
-    assert "row 3" in capsys.readouterr().err
+    assert "line 4" in capsys.readouterr().err
     assert list(mongo_db["candles"].find({}, {"_id": 0}).sort("time", 1)) == before
 
 
@@ -193,7 +203,7 @@ def test_process_exits_1_with_one_line_for_a_bad_row(
 
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
-        f"error: {bad}: row 3: high < max(open, close) (bar 2026-01-15T14:45:00+00:00)"
+        f"error: {bad}: line 4: high < max(open, close) (bar 2026-01-15T14:45:00+00:00)"
     ]
     assert mongo_db["candles"].count_documents({}) == 0
 
@@ -211,6 +221,13 @@ def test_process_exits_1_with_one_line_for_an_unreachable_server(good: Path) -> 
     assert "Traceback" not in done.stderr
     # The 2 s server-selection timeout, plus the interpreter's start: never pymongo's 30 s.
     assert elapsed < 15, elapsed
+
+
+def test_database_is_an_option_even_without_a_server(good: Path) -> None:
+    done = parity("data", "import", str(good), "--to", "mongodb://127.0.0.1:1/", "--database", "x")
+
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.startswith("error: candle source mongodb://127.0.0.1:1/"), done.stderr
 
 
 def test_process_exits_2_without_a_uri(good: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -88,6 +88,28 @@ def test_verify_prints_a_table_with_the_verdict(small_data: Path) -> None:
     assert "1,500" in out
 
 
+def test_restarts_beyond_the_chunk_boundaries_are_capped_and_it_says_so(small_data: Path) -> None:
+    args = ["verify", "-s", "ma_unified", "-d", str(small_data), "--chunks", "100"]
+
+    result = CliRunner().invoke(app, [*args, "--restarts", "100000"], env={"COLUMNS": "200"})
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        "note: --restarts 100,000 capped to 14, one at each boundary between the 15 chunks"
+    ]
+    assert "│ 15 / 14 │" in " ".join(result.stdout.split())
+    quiet = CliRunner().invoke(app, [*args, "--restarts", "14"])
+    assert (quiet.exit_code, quiet.stderr) == (0, ""), "no note when nothing is capped"
+
+
+def test_every_count_in_the_table_has_thousands_separators(small_data: Path) -> None:
+    code, out = invoke("-s", "ma_unified", "-d", str(small_data), "--chunks", "1", "--restarts",
+                       "1200")  # fmt: skip
+
+    assert code == 0, out
+    assert "1,500 / 1,200" in out
+
+
 def test_verify_exits_1_and_prints_the_first_differing_bar_with_both_values(
     small_data: Path,
 ) -> None:

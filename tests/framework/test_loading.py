@@ -73,18 +73,18 @@ TIME, OPEN, HIGH, LOW, CLOSE, VOLUME = range(6)
         (CLOSE, "1.2.3", "close '1.2.3' is not a number"),
         (VOLUME, "many", "volume 'many' is not a number"),
         (TIME, "", "time is missing"),
-        (TIME, "yesterday", "time 'yesterday' is not a date-time like row 1"),
+        (TIME, "yesterday", "time 'yesterday' is not a date-time like the first"),
     ],
 )
-def test_each_rule_names_file_and_data_row(
+def test_each_rule_names_the_file_and_the_line_an_editor_shows(
     tmp_path: Path, column: int, value: str, rule: str
 ) -> None:
     path = write(tmp_path, spoil(3, column, value))
 
     error = load_error(path)
 
-    assert error.row == 3
-    assert str(error).startswith(f"{path}: row 3: {rule}")
+    assert error.row == 3, "the data row"
+    assert str(error).startswith(f"{path}: line 4: {rule}"), "line 1 is the header"
 
 
 def test_an_off_grid_price_says_where_the_precision_came_from(tmp_path: Path) -> None:

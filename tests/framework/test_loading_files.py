@@ -186,6 +186,7 @@ def test_parquet_with_a_missing_value_names_the_row(tmp_path: Path, series: Cand
         load_candles(path)
 
     assert (caught.value.row, caught.value.rule) == (2, "high is missing")
+    assert str(caught.value) == f"{path}: row 2: high is missing", "Parquet has records, no lines"
 
 
 def test_parquet_with_bad_parity_metadata_is_refused(tmp_path: Path, series: CandleSeries) -> None:

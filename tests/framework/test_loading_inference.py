@@ -124,6 +124,31 @@ def test_one_bar_without_a_timeframe_in_its_name_is_a_parameter_error(tmp_path: 
         load_candles(path)
 
 
+@pytest.mark.parametrize(
+    ("times", "row", "rule"),
+    [
+        (M15[::-1], 2, "time is earlier than the row before (bar 2026-01-15T14:15:00+00:00)"),
+        (["2026-01-15 14:00"] * 3, 2, "duplicate time (bar 2026-01-15T14:00:00+00:00)"),
+        (
+            ["2026-01-15 14:00", "2026-01-15 14:40", "2026-01-15 14:10"],
+            3,
+            "time is earlier than the row before (bar 2026-01-15T14:10:00+00:00)",
+        ),
+    ],
+    ids=["newest-first", "all-duplicates", "shuffled"],
+)
+def test_bars_out_of_order_are_reported_before_any_timeframe_guess(
+    tmp_path: Path, times: list[str], row: int, rule: str
+) -> None:
+    path = write(tmp_path, "EURUSD.csv", bars(times))
+
+    with pytest.raises(DataError) as caught:
+        load_candles(path)
+
+    assert caught.value.row == row
+    assert str(caught.value) == f"{path}: line {row + 1}: {rule}"
+
+
 def test_a_spacing_that_is_no_timeframe_is_a_parameter_error(tmp_path: Path) -> None:
     times = ["2026-01-15 14:00", "2026-01-15 14:10", "2026-01-15 14:20"]
 

@@ -198,6 +198,6 @@ def test_a_bad_row_is_always_rejected_with_its_row_number(spoiled: tuple[list[st
             load_candles(path, timeframe="M15")
         except DataError as error:
             assert error.row == row, str(error)
-            assert str(error).startswith(f"{path}: row {row}: ")
+            assert str(error).startswith(f"{path}: line {row + 1}: ")
         else:
             raise AssertionError(f"row {row} was accepted:\n" + "\n".join(lines))

@@ -151,6 +151,35 @@ def test_a_value_far_from_every_choice_gets_no_hint() -> None:
     assert "did you mean" not in str(caught.value)
 
 
+@pytest.mark.parametrize("text", ["STEADY", "Steady", "steady"])
+def test_a_choice_is_accepted_in_any_case_and_stored_as_declared(text: str) -> None:
+    assert Knobs(mode=text).mode == "steady"
+
+
+def test_choices_that_differ_only_in_case_are_matched_exactly() -> None:
+    spec = Param("a", choices=("a", "A"))
+
+    assert (spec.coerce("A", owner="o"), spec.coerce("a", owner="o")) == ("A", "a")
+    with pytest.raises(ParameterError, match="must be one of x, X, y"):
+        Param("x", choices=("x", "X", "y")).coerce("Y", owner="o")
+
+
+def test_a_misspelt_choice_in_capitals_still_gets_a_hint() -> None:
+    with pytest.raises(ParameterError) as caught:
+        Knobs(mode="SLWO")
+
+    assert str(caught.value).endswith("got 'SLWO'; did you mean 'slow'?")
+
+
+@pytest.mark.parametrize(
+    ("name", "allowed"),
+    [("period", "int from 2 to 500"), ("ratio", "float from 0 to 1"), ("confirm", "bool"),
+     ("mode", "fast, slow, steady")],
+)  # fmt: skip
+def test_allowed_says_what_a_parameter_accepts_bounds_included(name: str, allowed: str) -> None:
+    assert Knobs.parameters()[name].allowed == allowed
+
+
 def test_an_unknown_parameter_name_gets_a_did_you_mean_hint_and_the_known_names() -> None:
     with pytest.raises(ParameterError) as caught:
         Knobs(perood=10)

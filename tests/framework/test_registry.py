@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 
 import backtest.cli  # noqa: F401  (registers every command on the app)
 from backtest._app import app
+from backtest.cli import main
 from backtest.parity import verify
 from framework.candles import CandleSeries
 from framework.engine import run_full
@@ -154,6 +155,18 @@ def test_parity_strategies_lists_an_installed_plugin_with_its_parameters(
     assert listing["ma_unified"]["params"]["kind"]["choices"] == ["sma", "ema", "wma"]
 
 
+def test_parity_strategies_shows_the_bounds_and_rules_a_parameter_is_held_to() -> None:
+    table = CliRunner().invoke(app, ["strategies"], env={"COLUMNS": "200"})
+    listing = json.loads(CliRunner().invoke(app, ["strategies", "--json"]).stdout)
+
+    rows = [" ".join(line.strip("│ ").split()) for line in table.stdout.splitlines()]
+    assert "ma_unified │ fast │ 50 │ int ≥ 1 │ fast average period; less than slow" in rows
+    assert "slow │ 200 │ int ≥ 2 │ slow average period; more than fast" in rows
+    assert listing["ma_unified"]["params"]["fast"]["allowed"] == "int ≥ 1"
+    with pytest.raises(ParameterError, match="fast"):
+        MAUnifiedStrategy(fast=200, slow=100)  # the rule the listing states is the one enforced
+
+
 def test_an_entry_point_that_is_not_a_strategy_is_refused(install_plugin: Install) -> None:
     install_plugin({"not_a_strategy": "parity_plugin_demo:__all__"})
 
@@ -257,3 +270,33 @@ def test_a_strategy_file_is_reloaded_from_disk_each_time(strategy_file: Path) ->
     second = load_strategy(f"{strategy_file}:Triple")
 
     assert (first.name, second.name) == ("triple", "triple_v2")
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("x = 1\n\ndef broken(:\n", "cannot import {file}:3: invalid syntax"),
+        (
+            "import math\nimport no_such_module_here\n",
+            "cannot import {file}:2: ModuleNotFoundError: No module named 'no_such_module_here'",
+        ),
+        (
+            "class Broken:\n    ratio = 1 / 0\n",
+            "cannot import {file}:2: ZeroDivisionError: division by zero",
+        ),
+    ],
+    ids=["syntax-error", "import-error", "raises-on-import"],
+)
+def test_a_strategy_file_that_fails_to_import_is_one_line_with_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], source: str, message: str
+) -> None:
+    path = tmp_path / "broken.py"
+    path.write_text(source)
+
+    code = main(["backtest", "-s", f"{path}:Broken", "-d", str(DATA)])
+
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err.splitlines() == [f"error: {message.format(file=path)}"]
+    leftovers = [m for m in sys.modules.values() if getattr(m, "__file__", None) == str(path)]
+    assert leftovers == [], "a half-imported module must not stay in sys.modules"
