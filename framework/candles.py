@@ -173,7 +173,6 @@ class CandleSeries:
                 )
         body_high = np.maximum(self.open, self.close)
         body_low = np.minimum(self.open, self.close)
-        step = np.diff(self.time_ns)
         checks: list[tuple[npt.NDArray[np.bool_], str]] = [
             (
                 (self.open <= 0) | (self.high <= 0) | (self.low <= 0) | (self.close <= 0),
@@ -183,18 +182,13 @@ class CandleSeries:
             (self.low > body_low, "low > min(open, close)"),
             (~np.isfinite(self.volume), "volume is not finite"),
             (self.volume < 0, "volume is negative"),
-            (np.concatenate([[False], step == 0]), "duplicate time"),
-            (np.concatenate([[False], step < 0]), "time is earlier than the row before"),
+            *time_order_checks(self.time_ns),
             (
                 self.timeframe.misaligned(self.time_ns),
                 f"time is not aligned to {self.timeframe.name} bars",
             ),
         ]
-        first_bad = [(int(np.argmax(bad)), rule) for bad, rule in checks if bad.any()]
-        if first_bad:
-            row, rule = min(first_bad, key=lambda item: item[0])
-            when = pd.Timestamp(int(self.time_ns[row]), tz=UTC).isoformat()
-            raise DataError(f"{rule} (bar {when})", source=source, row=first_row + row)
+        raise_first_failure(checks, self.time_ns, source=source, first_row=first_row)
 
     def prices(self, field: str = "close") -> npt.NDArray[np.float64]:
         """Float prices of a field, derived from ticks deterministically."""
@@ -288,3 +282,35 @@ def _ns(moment: datetime) -> int:
     stamp = pd.Timestamp(moment)
     stamp = stamp.tz_localize(UTC) if stamp.tzinfo is None else stamp.tz_convert(UTC)
     return int(stamp.value)
+
+
+def time_order_checks(time_ns: npt.NDArray[np.int64]) -> list[tuple[npt.NDArray[np.bool_], str]]:
+    """The rules on bar times alone, each with the bars that break it: (mask, rule).
+
+    Examples
+    --------
+    >>> for mask, rule in time_order_checks(np.array([1, 2, 2, 1])):
+    ...     print(mask.tolist(), rule)
+    [False, False, True, False] duplicate time
+    [False, False, False, True] time is earlier than the row before
+    """
+    step = np.diff(time_ns)
+    return [
+        (np.concatenate([[False], step == 0]), "duplicate time"),
+        (np.concatenate([[False], step < 0]), "time is earlier than the row before"),
+    ]
+
+
+def raise_first_failure(
+    checks: list[tuple[npt.NDArray[np.bool_], str]],
+    time_ns: npt.NDArray[np.int64],
+    *,
+    source: str | None,
+    first_row: int,
+) -> None:
+    """Raise `DataError` for the earliest bar that breaks any of ``checks``, if one does."""
+    first_bad = [(int(np.argmax(bad)), rule) for bad, rule in checks if bad.any()]
+    if first_bad:
+        row, rule = min(first_bad, key=lambda item: item[0])
+        when = pd.Timestamp(int(time_ns[row]), tz=UTC).isoformat()
+        raise DataError(f"{rule} (bar {when})", source=source, row=first_row + row)

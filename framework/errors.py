@@ -34,19 +34,32 @@ class DataError(ParityError):
         The file, collection or stream the data came from.
     row : int, optional
         1-based data row (file) or document index, when known.
+    line : int, optional
+        The line of a text file an editor shows (header included); named instead of
+        the row when given.
 
     Examples
     --------
     >>> str(DataError("high < max(open, close)", source="eurusd.csv", row=12))
     'eurusd.csv: row 12: high < max(open, close)'
+    >>> str(DataError("duplicate time", source="eurusd.csv", row=300, line=301))
+    'eurusd.csv: line 301: duplicate time'
     """
 
-    def __init__(self, rule: str, *, source: str | None = None, row: int | None = None) -> None:
+    def __init__(
+        self,
+        rule: str,
+        *,
+        source: str | None = None,
+        row: int | None = None,
+        line: int | None = None,
+    ) -> None:
         self.rule = rule
         self.source = source
         self.row = row
-        where = [part for part in (source, None if row is None else f"row {row}") if part]
-        super().__init__(": ".join([*where, rule]))
+        self.line = line
+        position = f"line {line}" if line is not None else None if row is None else f"row {row}"
+        super().__init__(": ".join([part for part in (source, position) if part] + [rule]))
 
 
 class ParameterError(ParityError, ValueError):

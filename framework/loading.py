@@ -22,37 +22,16 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from framework._columns import PRICE_ROLES, CandleColumns, extract
 from framework._files import HEADER, encode, is_parquet, read_table, write_atomically
 from framework._inference import median_spacing_seconds, symbol_from_name, timeframe_from_name
-from framework.candles import CandleSeries
+from framework.candles import CandleSeries, raise_first_failure, time_order_checks
 from framework.errors import DataError, ParameterError
 from framework.instruments import Instrument, infer_decimals
 from framework.timeframes import Timeframe
 
-__all__ = ["HEADER", "CandleFile", "LineError", "load_candles", "save_candles"]
-
-
-class LineError(DataError):
-    """A `DataError` in a text file, whose message names the file line, not the data row.
-
-    ``row`` stays the data row (row 1 is the first candle); ``line`` is ``row + 1``,
-    since line 1 is the header.
-
-    Examples
-    --------
-    >>> error = LineError(DataError("duplicate time", source="eurusd.csv", row=300))
-    >>> str(error), error.row, error.line
-    ('eurusd.csv: line 301: duplicate time', 300, 301)
-    """
-
-    def __init__(self, error: DataError) -> None:
-        super().__init__(error.rule, source=error.source, row=error.row)
-        self.line = None if error.row is None else error.row + 1
-        where = [part for part in (error.source, f"line {self.line}") if part]
-        self.args = (": ".join([*where, error.rule]),)
+__all__ = ["HEADER", "CandleFile", "load_candles", "save_candles"]
 
 
 @dataclass(frozen=True)
@@ -86,7 +65,9 @@ class CandleFile:
         except DataError as error:
             if error.row is None or is_parquet(path):
                 raise
-            raise LineError(error) from None
+            # A text file's reader finds its line, the header being line 1.
+            line = error.row + 1
+            raise DataError(error.rule, source=error.source, row=error.row, line=line) from None
 
     @classmethod
     def _load(
@@ -143,7 +124,7 @@ def load_candles(
     ------
     DataError
         Unreadable file, missing column, bad value or broken rule; names the CSV line
-        (a `LineError`) or the Parquet row.
+        (``DataError.line``) or the Parquet row.
     ParameterError
         A bad argument, or a symbol or timeframe that can neither be read nor inferred.
 
@@ -215,7 +196,7 @@ def _timeframe(
         return named, "file name"
     # No timeframe to infer: bars out of order or duplicated are the likelier cause,
     # and passing --timeframe would not help with them.
-    _check_order(time_ns, source=str(path))
+    raise_first_failure(time_order_checks(time_ns), time_ns, source=str(path), first_row=1)
     if found is None:
         names = ", ".join(tf.name for tf in Timeframe)
         rule = (
@@ -229,17 +210,6 @@ def _timeframe(
         said = "" if named is None else named.name
         rule = f"the file name says {said} but the bars are spaced {found.name}"
     raise ParameterError(f"{path}: {rule}; pass --timeframe")
-
-
-def _check_order(time_ns: npt.NDArray[np.int64], *, source: str) -> None:
-    """Raise the `DataError` validation gives for the first bar not after the one before."""
-    steps = np.diff(time_ns)
-    behind = steps <= 0
-    if behind.any():
-        row = int(np.argmax(behind)) + 1  # 0-based index of the later bar
-        rule = "duplicate time" if steps[row - 1] == 0 else "time is earlier than the row before"
-        when = pd.Timestamp(int(time_ns[row]), tz="UTC").isoformat()
-        raise DataError(f"{rule} (bar {when})", source=source, row=row + 1)
 
 
 def _instrument(

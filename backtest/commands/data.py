@@ -18,7 +18,7 @@ from rich.text import Text
 from backtest._app import data_app
 from framework.candles import CandleSeries
 from framework.errors import DataError
-from framework.loading import CandleFile, LineError
+from framework.loading import CandleFile
 
 __all__ = ["Gaps", "find_gaps", "info", "summarize"]
 
@@ -126,7 +126,7 @@ def _invalid(path: Path, error: DataError) -> dict[str, Any]:
         "valid": False,
         "error": {
             "row": error.row,
-            "line": error.line if isinstance(error, LineError) else None,
+            "line": error.line,
             "rule": error.rule,
             "message": str(error),
         },
