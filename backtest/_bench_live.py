@@ -28,7 +28,7 @@ from framework.candles import CandleSeries
 from framework.engine import run_full
 from framework.errors import ParityError
 from framework.instruments import Instrument
-from framework.processor import CandleSource, CycleReport, SignalProcessor
+from framework.processor import CandleSource, CycleReport, SignalProcessor, freeze_warm_state
 from framework.sources import SeriesCandleSource
 from framework.state import Commit, RedisStateStore, open_store
 from framework.stream import Stream, advance
@@ -204,6 +204,7 @@ def _measure(
         processor = SignalProcessor(live, source, store)
         now = int(feeds[0].time_ns[_HISTORY]) + step  # one bar past the seeded state
         _checked(processor.cycle(now))  # loads and restores every run: the warm-up
+        freeze_warm_state()  # as parity live does after its first cycle
         for cycle in range(cycles):
             progress(f"live: cycle {cycle + 1} of {cycles}")
             now += step

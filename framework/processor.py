@@ -11,6 +11,7 @@ stream is computed through the full path, so signals never stop and never differ
 
 from __future__ import annotations
 
+import gc
 import logging
 import random
 import time
@@ -44,7 +45,7 @@ from framework.state import (
 from framework.stream import Stream, StreamStep, advance, signal_event
 from framework.timeframes import Timeframe
 
-__all__ = ["CandleSource", "CycleReport", "SignalProcessor"]
+__all__ = ["CandleSource", "CycleReport", "SignalProcessor", "freeze_warm_state"]
 
 log = logging.getLogger("parity.processor")
 
@@ -465,6 +466,18 @@ class SignalProcessor:
                 memory.record = None
                 self.store.delete([stream.key])
                 return
+
+
+def freeze_warm_state() -> None:
+    """Move everything alive now out of the cyclic garbage collector's reach.
+
+    For a long-running service, after its first cycle: the warm runs it built then are
+    kept until their stream is rebuilt, and frozen they no longer make each full
+    collection walk every stream's state (a pause of tens of ms at 1,000 streams).
+    Objects freed later are still freed by reference counting.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _history_changed(record: StateRecord, history: CandleSeries) -> bool:
