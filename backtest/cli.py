@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.exceptions import TyperException
 
 from backtest import commands  # noqa: F401  (attaches every command to the app)
 from backtest._app import app
@@ -21,6 +22,8 @@ __all__ = ["app", "main"]
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+#: What a shell reports for a process ended by SIGINT.
+EXIT_INTERRUPTED = 130
 
 
 def _version(value: bool) -> None:
@@ -45,7 +48,7 @@ def _root(
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code; user errors become one line on stderr."""
     try:
-        app(args=argv, prog_name="parity")
+        code = app(args=argv, prog_name="parity", standalone_mode=False)
     except SystemExit as done:
         return done.code if isinstance(done.code, int) else EXIT_FAILURE
     except (ParameterError, ConfigError) as error:
@@ -54,10 +57,25 @@ def main(argv: list[str] | None = None) -> int:
     except ParityError as error:
         _print_error(error)
         return EXIT_FAILURE
-    return 0
+    except typer.Abort:  # Ctrl-C
+        _print_error("interrupted")
+        return EXIT_INTERRUPTED
+    except TyperException as error:  # Typer's own: an unknown option, a missing value…
+        if str(error):  # (no message: the command's help was printed instead)
+            _print_error(_usage(error))
+        return int(getattr(error, "exit_code", EXIT_USAGE))
+    return code if isinstance(code, int) else 0
 
 
-def _print_error(error: Exception) -> None:
+def _usage(error: TyperException) -> str:
+    """Typer's message, and where to read the usage (instead of its boxed panel)."""
+    message = str(getattr(error, "format_message", lambda: str(error))())
+    context = getattr(error, "ctx", None)
+    command = getattr(context, "command_path", None) or "parity"
+    return f"{message} (see {command} --help)"
+
+
+def _print_error(error: Exception | str) -> None:
     # Escaped: a message quoting a cell such as '[1.2]' is text, not Rich markup.
     message = f"[bold red]error:[/] {escape(str(error))}"
     Console(stderr=True, soft_wrap=True).print(message, highlight=False)
