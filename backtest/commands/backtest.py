@@ -169,14 +169,15 @@ def _print(
     table.add_row("Signals", human(signals))
     console.print(table)
     if parity is None:
-        console.print("parity check skipped (--no-verify)")
+        console.print("parity check skipped (--no-verify)", soft_wrap=True)
     elif parity.ok:
         console.print(
             f"[green]parity: incremental path identical to full path[/] on {parity.candles:,} "
-            f"bars ({parity.signals_full} signals, every indicator value bit for bit)"
+            f"bars ({parity.signals_full} signals, every indicator value bit for bit)",
+            soft_wrap=True,
         )
     else:
         console.print(report_table(parity))
     for path, what in ((report, "report"), (trades, "trades")):
         if path is not None:
-            console.print(f"{what} written to {path}")
+            console.print(f"{what} written to {path}", soft_wrap=True)

@@ -86,7 +86,9 @@ def invalidate(
     if as_json:
         typer.echo(json.dumps({"deleted": deleted}))
     else:
-        Console().print(f"deleted {deleted} stream record(s); they rebuild on their next cycle")
+        Console(soft_wrap=True).print(
+            f"deleted {deleted} stream record(s); they rebuild on their next cycle"
+        )
 
 
 def _hint_if_embedded(store_name: str) -> None:

@@ -65,7 +65,7 @@ def import_file(
     if as_json:
         typer.echo(json.dumps(summary))
     else:
-        Console().print(
+        Console(soft_wrap=True).print(
             f"{series.symbol} {series.timeframe.name} → {summary['to']}: "
             f"{result.inserted:,} inserted, {result.updated:,} updated, "
             f"{result.unchanged:,} unchanged",

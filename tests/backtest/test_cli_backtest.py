@@ -313,3 +313,16 @@ def test_the_terminal_and_the_html_report_show_the_same_labels_and_values(
     for label, value in rows:
         assert f"{html.unescape(label)} │ {html.unescape(value)}" in terminal
     assert re.search(r"Max drawdown duration │ \d+ days?, \d+:\d\d:\d\d", "\n".join(terminal))
+
+
+def test_status_lines_are_not_wrapped_when_the_output_is_piped(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")  # what Rich assumes for a pipe
+
+    code = main(["backtest", "--strategy", "ma_unified", "--data", str(DATA)])
+
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 0
+    [status] = [line for line in lines if line.startswith("parity: ")]
+    assert status.endswith("every indicator value bit for bit)") and len(status) > 80
