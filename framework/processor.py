@@ -292,11 +292,11 @@ class SignalProcessor:
         new = new[1:]
         if not new:
             return None
+        # The run in memory holds the state of the record this process committed; any
+        # other record (another writer's, even at the same version) is restored.
         held = memory.record
-        warm = memory.run if held is not None and held.version == record.version else None
-        step = advance(stream, record, new, warm=warm)
-        memory.watermark_ns = step.record.watermark_ns
-        return step
+        warm = memory.run if held is not None and held.same_write(record) else None
+        return advance(stream, record, new, warm=warm)
 
     def _rebuild(
         self,
@@ -320,9 +320,7 @@ class SignalProcessor:
         horizon = self._publish_after(stream, memory, history, stored)
         signals = [s for s in step.signals if s.bar_time_ns > horizon]
         version = 0 if record is None else record.version
-        rebuilt = step.record.with_version(version)
-        memory.watermark_ns = rebuilt.watermark_ns
-        return StreamStep(rebuilt, signals, step.run)
+        return StreamStep(step.record.with_version(version), signals, step.run)
 
     def _publish_after(
         self,
@@ -363,8 +361,8 @@ class SignalProcessor:
             log.warning("commit failed, signals kept for the next cycle: %s", error)
             self.metrics.errors.labels(kind="store").inc()
             report.errors.append(str(error))
-            for stream, _, signals in commits:
-                self._keep_uncommitted(self._memory[stream.key], signals, report)
+            for stream, step, signals in commits:
+                self._keep_uncommitted(self._memory[stream.key], step, signals, report)
             return
         for (stream, step, signals), result in zip(commits, results, strict=True):
             memory = self._memory[stream.key]
@@ -372,23 +370,26 @@ class SignalProcessor:
                 log.error("%s; its signals are kept for the next cycle", result.error)
                 self.metrics.errors.labels(kind="store").inc()
                 report.errors.append(f"{stream.key.id}: {result.error}")
-                self._keep_uncommitted(memory, signals, report)
+                self._keep_uncommitted(memory, step, signals, report)
             elif not result.committed:
-                # Another processor advanced this stream first; next cycle reloads it.
+                # Another processor advanced this stream first; next cycle reloads it and
+                # steps on from its record. Nothing of this step counts as published.
                 report.conflicts += 1
                 memory.record = None
             else:
                 memory.pending = []
                 memory.run, memory.record = step.run, result.record
+                memory.watermark_ns = step.record.watermark_ns
                 skipped = set(result.skipped)
                 self._deliver(memory, [s for s in signals if s not in skipped], report)
 
     def _keep_uncommitted(
-        self, memory: _Memory, signals: list[SignalEvent], report: CycleReport
+        self, memory: _Memory, step: StreamStep, signals: list[SignalEvent], report: CycleReport
     ) -> None:
         """A step the store did not take: its signals go out now and again with the next."""
         memory.pending = signals
         memory.record = None
+        memory.watermark_ns = step.record.watermark_ns
         self._deliver(memory, signals, report)
 
     def _deliver(self, memory: _Memory, signals: list[SignalEvent], report: CycleReport) -> None:

@@ -164,10 +164,10 @@ class RedisStateStore(StoreAdmin):
                 if not found:  # a key of the wrong type
                     unusable.append((key, "", f"not a state hash ({_text(values[0])})"))
                 elif mode == "v":
-                    held_record = held[key]
-                    stored = [str(held_record.version).encode(), held_record.write_id]
-                    if held_record.write_id and values == stored:
-                        records[key] = held_record
+                    raw_version, write_id = values
+                    stored = StateRecord(version=_version(raw_version), write_id=write_id or b"")
+                    if held[key].same_write(stored):
+                        records[key] = held[key]
                     else:
                         changed.append(key)
                 elif values != [None, None, None]:
@@ -320,6 +320,14 @@ class RedisStateStore(StoreAdmin):
             self._evalsha_many(DISCARD, calls)
         except StoreError as exc:  # the records stay unusable; the next load retries
             log.warning("could not discard unusable state records: %s", exc)
+
+
+def _version(raw: bytes | None) -> int:
+    """A stored version as an int; -1 (no record's version) when absent or garbled."""
+    try:
+        return int(raw or b"-1")
+    except ValueError:
+        return -1
 
 
 def _text(value: object) -> str:

@@ -327,3 +327,70 @@ def test_with_store_and_source_both_down_one_error_is_reported_not_one_per_strea
 def test_negative_counts_are_refused(histories, option: str) -> None:
     with pytest.raises(ParameterError, match="must be ≥ 0"):
         SignalProcessor([], SeriesCandleSource([]), open_store("memory"), **{option: -1})
+
+
+def test_a_record_another_writer_rebuilt_to_the_same_version_is_not_stepped_with_a_stale_run(
+    histories,
+):
+    series = histories["EURUSD"]
+    stream = streams_for({"EURUSD": series})[0]
+    source = SeriesCandleSource([series])
+    store = open_store("memory")
+    store.invalidate(include_outbox=True)
+    clock = closes(series)
+    first, second = (SignalProcessor([stream], source, store) for _ in range(2))
+    for i in range(5):  # versions 1 to 5, watermark at bar 504
+        first.cycle(now_ns=int(clock[500 + i]))
+    store.delete([stream.key])  # e.g. parity cache invalidate
+    for i in range(5):  # versions 1 to 5 again, from another writer, at bar 904
+        second.cycle(now_ns=int(clock[900 + i]))
+
+    report = first.cycle(now_ns=int(clock[910]))  # holds its own version 5 and its run
+
+    assert (report.errors, report.conflicts) == ([], 0)
+    truth = advance(stream, None, list(series.slice(0, 911))).record
+    stored = store.load(stream.key)
+    assert stored is not None and stored.version == 6
+    assert (stored.watermark_ns, stored.snapshots) == (truth.watermark_ns, truth.snapshots)
+
+
+def test_a_step_that_lost_its_commit_publishes_nothing_it_has_to_again_later(histories):
+    series = histories["EURUSD"]
+    stream = streams_for({"EURUSD": series})[0]
+    bars = series.time_ns.tolist()
+    signal_bars = [bars.index(s.time_ns) for s in run_full(stream.strategy, series).signals]
+    behind = next(i for i in signal_bars if i > 200) - 3  # the other writer stops short of it
+    ahead = behind + 10
+    store = open_store("memory")
+    store.invalidate(include_outbox=True)
+    source = SeriesCandleSource([series])
+    mine, other = (
+        SignalProcessor([stream], SeriesCandleSource([series]) if i else source, store,
+                        catch_up_bars=10**6)
+        for i in range(2)
+    )  # fmt: skip
+    clock = closes(series)
+    mine.cycle(now_ns=int(clock[150]))
+    load_many = store.load_many
+
+    def load_then_the_other_writer_commits(keys, held=None):  # type: ignore[no-untyped-def]
+        loaded = load_many(keys, held=held)
+        store.load_many = load_many  # type: ignore[method-assign]
+        other.cycle(now_ns=int(clock[behind]))
+        return loaded
+
+    store.load_many = load_then_the_other_writer_commits  # type: ignore[method-assign]
+    assert mine.cycle(now_ns=int(clock[ahead])).conflicts == 1
+    # Then the other writer's last bar is corrected: this processor rebuilds the stream.
+    volume = series.volume.copy()
+    volume[behind] += 1
+    source.replace(
+        CandleSeries.create(
+            series.instrument, series.timeframe, time_ns=series.time_ns, open=series.open,
+            high=series.high, low=series.low, close=series.close, volume=volume,
+        )
+    )  # fmt: skip
+    assert mine.cycle(now_ns=int(clock[ahead + 2])).rebuilt
+
+    outbox = [bars.index(e.bar_time_ns) for _, e in store.read_outbox(stream.key, count=10**4)]
+    assert outbox == [i for i in signal_bars if i <= ahead + 1]
