@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pytest
+from _candles_testkit import with_close
 
 from framework.candles import CandleSeries
 from framework.engine import run_full
@@ -105,20 +106,7 @@ def test_a_corrected_candle_rebuilds_the_stream_and_later_signals_follow_the_new
     processor.cycle(now_ns=int(clock[999]))
 
     # The last processed bar is corrected: its close moves up one tick.
-    close = series.close.copy()
-    high = series.high.copy()
-    close[999] += 1
-    high[999] = max(high[999], close[999])
-    corrected = CandleSeries.create(
-        series.instrument,
-        series.timeframe,
-        time_ns=series.time_ns,
-        open=series.open,
-        high=high,
-        low=series.low,
-        close=close,
-        volume=series.volume,
-    )
+    corrected = with_close(series, 999, 1)
     source.replace(corrected)
     report = processor.cycle(now_ns=int(clock[-1]))
 
@@ -237,19 +225,7 @@ def test_the_audit_catches_state_that_drifted_from_the_full_path_and_rebuilds_it
     # watermark, its digest, the count and the checksum still match the source.
     stored = store.load(stream.key)
     assert stored is not None
-    close = series.close[:1000].copy()
-    close[990] += 1
-    first = series.slice(0, 1000)
-    drifted = CandleSeries.create(
-        series.instrument,
-        series.timeframe,
-        time_ns=first.time_ns,
-        open=first.open,
-        high=np.maximum(first.high, close),
-        low=first.low,
-        close=close,
-        volume=first.volume,
-    )
+    drifted = with_close(series.slice(0, 1000), 990, 1)
     wrong = advance(stream, None, list(drifted)).record.snapshots
     store.commit(stream.key, dataclasses.replace(stored, snapshots=wrong))
     processor = SignalProcessor([stream], source, store, catch_up_bars=10**6, audit_streams=1)
@@ -382,14 +358,7 @@ def test_a_step_that_lost_its_commit_publishes_nothing_it_has_to_again_later(his
     store.load_many = load_then_the_other_writer_commits  # type: ignore[method-assign]
     assert mine.cycle(now_ns=int(clock[ahead])).conflicts == 1
     # Then the other writer's last bar is corrected: this processor rebuilds the stream.
-    volume = series.volume.copy()
-    volume[behind] += 1
-    source.replace(
-        CandleSeries.create(
-            series.instrument, series.timeframe, time_ns=series.time_ns, open=series.open,
-            high=series.high, low=series.low, close=series.close, volume=volume,
-        )
-    )  # fmt: skip
+    source.replace(with_close(series, behind, 1))
     assert mine.cycle(now_ns=int(clock[ahead + 2])).rebuilt
 
     outbox = [bars.index(e.bar_time_ns) for _, e in store.read_outbox(stream.key, count=10**4)]
