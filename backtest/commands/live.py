@@ -28,6 +28,11 @@ __all__ = ["live"]
 
 log = logging.getLogger("parity.live")
 
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+#: Longest wait between cycles: a week, the longest bar (also far below what a timed
+#: wait accepts).
+_LONGEST_WAIT_S = 7 * 86_400
+
 
 @app.command("live")
 def live(
@@ -95,42 +100,49 @@ def live(
         except OSError as error:
             raise ParityError(f"metrics port {metrics_port}: {error.strerror}") from None
     stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    with open_store(store or settings.store_url) as state_store:
-        processor = SignalProcessor(
-            streams,
-            candle_source,
-            state_store,
-            sinks=sinks,
-            metrics=metrics,
-            audit_streams=audit,
-        )
-        log.info("serving %d streams from %s", len(streams), candle_source)
-        first = True
-        while True:
-            report = processor.cycle()
-            _log_cycle(report)
-            if once:
-                _raise_if_failed(report)
-                break
-            if stop.is_set():
-                break
-            if first:
-                freeze_warm_state()
-                first = False
-            if stop.wait(interval if interval is not None else _until_next_close(streams, delay)):
-                break
+    handlers = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in _STOP_SIGNALS}
+    try:
+        with open_store(store or settings.store_url) as state_store:
+            processor = SignalProcessor(
+                streams,
+                candle_source,
+                state_store,
+                sinks=sinks,
+                metrics=metrics,
+                audit_streams=audit,
+            )
+            log.info("serving %d streams from %s", len(streams), candle_source)
+            first = True
+            while True:
+                report = processor.cycle()
+                _log_cycle(report)
+                if once:
+                    _raise_if_failed(report)
+                    break
+                if stop.is_set():
+                    break
+                if first:
+                    freeze_warm_state()
+                    first = False
+                if stop.wait(
+                    interval if interval is not None else _until_next_close(streams, delay)
+                ):
+                    break
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
     log.info("stopped")
 
 
 def _check_numbers(
     interval: float | None, delay: float, audit: int, metrics_port: int | None
 ) -> None:
-    if interval is not None and not interval > 0:
-        raise ParameterError(f"--interval must be > 0 seconds, got {interval}")
-    if not delay >= 0:
-        raise ParameterError(f"--delay must be ≥ 0 seconds, got {delay}")
+    if interval is not None and not 0 < interval <= _LONGEST_WAIT_S:
+        raise ParameterError(
+            f"--interval must be > 0 and ≤ {_LONGEST_WAIT_S:,} seconds, got {interval}"
+        )
+    if not 0 <= delay <= _LONGEST_WAIT_S:
+        raise ParameterError(f"--delay must be 0 to {_LONGEST_WAIT_S:,} seconds, got {delay}")
     if audit < 0:
         raise ParameterError(f"--audit must be ≥ 0 streams per cycle, got {audit}")
     if metrics_port is not None and not 1 <= metrics_port <= 65535:

@@ -34,9 +34,11 @@ def one_line(err: str) -> str:
     ("args", "message"),
     [
         (["--audit", "-1"], "--audit must be ≥ 0 streams per cycle, got -1"),
-        (["--interval", "0"], "--interval must be > 0 seconds, got 0.0"),
-        (["--interval", "-5"], "--interval must be > 0 seconds, got -5.0"),
-        (["--delay", "-1"], "--delay must be ≥ 0 seconds, got -1.0"),
+        (["--interval", "0"], "--interval must be > 0 and ≤ 604,800 seconds, got 0.0"),
+        (["--interval", "-5"], "--interval must be > 0 and ≤ 604,800 seconds, got -5.0"),
+        (["--interval", "inf"], "--interval must be > 0 and ≤ 604,800 seconds, got inf"),
+        (["--delay", "-1"], "--delay must be 0 to 604,800 seconds, got -1.0"),
+        (["--delay", "1e10"], "--delay must be 0 to 604,800 seconds, got 10000000000.0"),
         (["--metrics-port", "99999"], "--metrics-port must be 1 to 65535, got 99999"),
         (["--store", "memroy"], "state store URL memroy: scheme must be memory"),
         (["--source", "mongdb://127.0.0.1:27017/"], "candle source mongdb://…: scheme must be"),
@@ -76,6 +78,14 @@ def test_a_configuration_missing_a_key_names_it_and_the_table(
     code, err = run(capsys, "--config", str(config), "--source", DATA, "--once")
 
     assert (code, one_line(err)) == (2, f"error: {config}: [[streams]] #1 lacks 'symbols'")
+
+
+def test_the_signal_handlers_of_the_caller_are_restored(capsys: pytest.CaptureFixture[str]) -> None:
+    before = [signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)]
+
+    run(capsys, *STREAM, "--source", DATA, "--once", "--quiet")
+
+    assert [signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)] == before
 
 
 def test_once_exits_1_when_its_cycle_failed(capsys: pytest.CaptureFixture[str]) -> None:
