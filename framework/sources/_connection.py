@@ -106,6 +106,8 @@ def open_client(uri: str, policy: MongoPolicy) -> pymongo.MongoClient[dict[str, 
     ------
     ConfigError
         A URI pymongo cannot parse (the message shows it redacted).
+    SourceUnavailable
+        A ``mongodb+srv://`` URI whose DNS lookup failed.
     """
     try:
         with warnings.catch_warnings():
@@ -114,7 +116,13 @@ def open_client(uri: str, policy: MongoPolicy) -> pymongo.MongoClient[dict[str, 
             return pymongo.MongoClient(uri, **policy.client_options())
     except (pymongo.errors.PyMongoError, ValueError, TypeError, UserWarning) as error:
         reason = scrub(_first_line(error), secrets_of(uri))
-        raise ConfigError(f"candle source {redact_uri(uri)}: {reason}") from None
+        # A mongodb+srv:// URI is resolved in DNS right here: a lookup that fails or times
+        # out is the network's failure, not a mistake in the URI.
+        dns = uri.startswith("mongodb+srv://") and any(
+            word in str(error) for word in ("DNS", "resolution", "nameserver")
+        )
+        kind = SourceUnavailable if dns else ConfigError
+        raise kind(f"candle source {redact_uri(uri)}: {reason}") from None
 
 
 def source_error(
@@ -132,7 +140,13 @@ def source_error(
         reason = f"{len(problems)} write error(s), the first: {first}"
     else:
         reason = _first_line(error)
-    kind = SourceUnavailable if isinstance(error, pymongo.errors.ConnectionFailure) else SourceError
+    # No server to select, or the connection refused: every request fails alike until
+    # one answers. A timeout or a failover hits one request; the next may well succeed.
+    transient = (pymongo.errors.NetworkTimeout, pymongo.errors.NotPrimaryError)
+    unreachable = isinstance(error, pymongo.errors.AutoReconnect) and not isinstance(
+        error, transient
+    )
+    kind = SourceUnavailable if unreachable else SourceError
     return kind(f"candle source {name}: {scrub(reason, secrets)}")
 
 

@@ -19,8 +19,9 @@ import pytest
 from _candles_testkit import assert_same_bars, with_close
 
 from framework.candles import CandleSeries
-from framework.errors import ConfigError, DataError, ParityError, SourceUnavailable
+from framework.errors import ConfigError, DataError, ParityError, SourceError, SourceUnavailable
 from framework.loading import load_candles
+from framework.sources._connection import source_error
 from framework.sources.mongo import ImportResult, MongoCandleSource, MongoFields, MongoPolicy
 from framework.timeframes import Timeframe
 
@@ -359,6 +360,39 @@ def test_an_unknown_uri_option_is_a_config_error_not_a_warning(
     ):
         MongoCandleSource("mongodb://h:1/?authSource=admin&tiemoutMS=5")
     assert [str(w.message) for w in recwarn] == []
+
+
+@pytest.mark.parametrize(
+    "failure",
+    ["The DNS operation timed out.", "The resolution lifetime expired after 20.1 seconds"],
+)
+def test_a_failed_srv_lookup_is_the_network_failing_not_a_bad_uri(
+    monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
+    def lookup_fails(*args: object, **kwargs: object) -> None:
+        raise pymongo.errors.ConfigurationError(failure)
+
+    monkeypatch.setattr(pymongo, "MongoClient", lookup_fails)
+
+    with pytest.raises(SourceUnavailable, match=r"^candle source mongodb\+srv://u:\*\*\*@db"):
+        MongoCandleSource("mongodb+srv://u:pw@db.example/parity")
+
+
+@pytest.mark.parametrize(
+    ("failure", "kind"),
+    [
+        (pymongo.errors.ServerSelectionTimeoutError("no server"), SourceUnavailable),
+        (pymongo.errors.AutoReconnect("connection refused"), SourceUnavailable),
+        (pymongo.errors.NetworkTimeout("one slow query"), SourceError),
+        (pymongo.errors.NotPrimaryError("failover"), SourceError),
+    ],
+)
+def test_only_a_server_that_cannot_be_reached_makes_the_source_unavailable(
+    failure: pymongo.errors.PyMongoError, kind: type[SourceError]
+) -> None:
+    error = source_error(failure, "candle source", ())
+
+    assert type(error) is kind
 
 
 def test_a_malformed_uri_is_a_config_error_without_the_password() -> None:
