@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from framework.candles import CandleSeries
-from framework.errors import ParameterError
+from framework.errors import ParameterError, ParityError
 from framework.loading import load_candles
 from framework.registry import load_strategy
 from framework.strategy import Strategy
@@ -32,6 +32,7 @@ __all__ = [
     "load_series",
     "parse_params",
     "progress_bar",
+    "writing",
 ]
 
 StrategyOption = Annotated[
@@ -130,6 +131,15 @@ def load_series(
 def _moment(moment: datetime) -> str:
     """A bar time as people write it: ``2026-01-15 14:15 UTC`` (naive means UTC)."""
     return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+@contextlib.contextmanager
+def writing(path: Path, option: str) -> Iterator[None]:
+    """Turn a failed write of ``path`` (a full disk, a vanished directory) into one line."""
+    try:
+        yield
+    except OSError as error:
+        raise ParityError(f"{option} {path}: cannot write: {error.strerror or error}") from None
 
 
 def check_output_path(path: Path | None, option: str) -> None:

@@ -25,6 +25,7 @@ from backtest._inputs import (
     check_output_path,
     load_series,
     progress_bar,
+    writing,
 )
 from backtest.commands.verify import EXIT_DIVERGED, report_table
 from backtest.parity import VerifyReport, verify
@@ -103,19 +104,21 @@ def backtest_command(
     simulation = simulate(series, full.signals, settings)
     stats = compute_stats(series, simulation, settings)
     if trades is not None:
-        write_trades_csv(trades, simulation.trades)
+        with writing(trades, "--trades"):
+            write_trades_csv(trades, simulation.trades)
     if report is not None:
         title = f"{chosen!r} on {series.symbol} {series.timeframe.name}"
-        write_report(
-            report,
-            series,
-            full.values,
-            full.signals,
-            simulation,
-            stats,
-            title,
-            params=chosen.params,
-        )
+        with writing(report, "--report"):
+            write_report(
+                report,
+                series,
+                full.values,
+                full.signals,
+                simulation,
+                stats,
+                title,
+                params=chosen.params,
+            )
     if as_json:
         typer.echo(
             json.dumps(_as_json(chosen, series, simulation, stats, len(full.signals), parity))

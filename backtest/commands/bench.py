@@ -11,7 +11,7 @@ from rich.console import Console
 
 from backtest._app import app
 from backtest._bench_table import bench_tables
-from backtest._inputs import JsonOption, check_output_path
+from backtest._inputs import JsonOption, check_output_path, writing
 from backtest.bench import QUICK_CANDLES, BenchSettings, run_bench
 from framework.errors import ParameterError
 
@@ -59,7 +59,8 @@ def bench(
             report = run_bench(settings, progress=lambda what: status.update(f"bench: {what}"))
     text = json.dumps(report)
     if out is not None:
-        out.write_text(text + "\n")
+        with writing(out, "--out"):
+            out.write_text(text + "\n")
     if as_json:
         typer.echo(text)
     else:

@@ -326,3 +326,17 @@ def test_status_lines_are_not_wrapped_when_the_output_is_piped(
     assert code == 0
     [status] = [line for line in lines if line.startswith("parity: ")]
     assert status.endswith("every indicator value bit for bit)") and len(status) > 80
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+@pytest.mark.parametrize("option", ["--report", "--trades"])
+def test_a_write_that_fails_after_the_run_is_one_line_and_exit_1(
+    capsys: pytest.CaptureFixture[str], option: str
+) -> None:
+    args = ["backtest", "--strategy", "ma_unified", "--data", str(DATA), "--no-verify"]
+
+    code = main([*args, option, "/dev/full"])
+
+    assert code == 1
+    [line] = capsys.readouterr().err.splitlines()
+    assert line == f"error: {option} /dev/full: cannot write: No space left on device"
