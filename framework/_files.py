@@ -108,7 +108,11 @@ def _parser_error(error: pd.errors.ParserError, *, source: str) -> DataError:
     # pandas says "Error tokenizing data. C error: Expected 7 fields in line 12, saw 8".
     text = str(error).strip().rsplit("error: ", 1)[-1]
     line = re.search(r"\bline (\d+)", text)
-    return DataError(text, source=source, row=None if line is None else int(line.group(1)) - 1)
+    if line is None:
+        return DataError(text, source=source)
+    # The line goes where every error names it, not twice.
+    rule = text.replace(f" in {line.group(0)}", "")
+    return DataError(rule, source=source, row=int(line.group(1)) - 1)
 
 
 def _read_parquet(path: Path, *, source: str) -> tuple[pd.DataFrame, dict[str, Any]]:

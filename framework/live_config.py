@@ -74,39 +74,72 @@ def load_config(path: Path) -> LiveConfig:
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
     try:
-        source = table.get("source", {})
-        sinks = table.get("sinks", {})
-        webhook = sinks.get("webhook", [])
-        groups = [_group(entry, number) for number, entry in enumerate(table.get("streams", []), 1)]
+        source = _table(table, "source")
+        sinks = _table(table, "sinks")
+        instruments = _table(table, "instruments")
+        streams = table.get("streams", [])
+        if not isinstance(streams, list):
+            raise ConfigError("streams must be [[streams]] tables")
         return LiveConfig(
-            groups=groups,
-            source_url=source.get("url"),
-            database=source.get("database", "parity"),
-            collection=source.get("collection", "candles"),
-            store_url=table.get("store", {}).get("url"),
-            instruments={str(k).upper(): int(v) for k, v in table.get("instruments", {}).items()},
+            groups=[_group(entry, number) for number, entry in enumerate(streams, 1)],
+            source_url=_text(source, "url", "[source]"),
+            database=_text(source, "database", "[source]") or "parity",
+            collection=_text(source, "collection", "[source]") or "candles",
+            store_url=_text(_table(table, "store"), "url", "[store]"),
+            instruments={str(k).upper(): _decimals(k, v) for k, v in instruments.items()},
             stdout=bool(sinks.get("stdout", True)),
-            webhooks=[webhook] if isinstance(webhook, str) else list(webhook),
+            webhooks=_texts(sinks, "webhook", "[sinks]"),
         )
     except ConfigError as error:
         raise ConfigError(f"{path}: {error}") from None
-    except (TypeError, ValueError, AttributeError) as error:
+    except (TypeError, ValueError) as error:
         raise ConfigError(f"{path}: invalid configuration: {error}") from None
 
 
 def _group(entry: Any, number: int) -> StreamGroup:
     """One ``[[streams]]`` table; a missing key is named with the table's position."""
+    where = f"[[streams]] #{number}"
     if not isinstance(entry, dict):
-        raise ConfigError(f"[[streams]] #{number} is not a table")
+        raise ConfigError(f"{where} is not a table")
     missing = [key for key in ("strategy", "symbols", "timeframes") if key not in entry]
     if missing:
-        raise ConfigError(f"[[streams]] #{number} lacks {', '.join(map(repr, missing))}")
+        raise ConfigError(f"{where} lacks {', '.join(map(repr, missing))}")
     return StreamGroup(
         strategy=str(entry["strategy"]),
-        params=dict(entry.get("params", {})),
-        symbols=[str(s) for s in entry["symbols"]],
-        timeframes=[str(t) for t in entry["timeframes"]],
+        params=_table(entry, "params", where),
+        symbols=_texts(entry, "symbols", where),
+        timeframes=_texts(entry, "timeframes", where),
     )
+
+
+def _table(parent: dict[str, Any], key: str, where: str = "") -> dict[str, Any]:
+    value = parent.get(key, {})
+    if not isinstance(value, dict):
+        inside = f"{where}: " if where else ""
+        raise ConfigError(f"{inside}{key} must be a table, got {value!r:.40}")
+    return value
+
+
+def _decimals(symbol: str, value: Any) -> int:
+    if type(value) is not int:
+        raise ConfigError(f"[instruments]: {symbol} must be a count of decimals, got {value!r:.40}")
+    return value
+
+
+def _text(parent: dict[str, Any], key: str, where: str) -> str | None:
+    value = parent.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"{where}: {key} must be a string, got {value!r:.40}")
+    return value
+
+
+def _texts(parent: dict[str, Any], key: str, where: str) -> list[str]:
+    """A string or a list of strings, as a list."""
+    value = parent.get(key, [])
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise ConfigError(f"{where}: {key} must be a string or a list of strings")
+    return values
 
 
 def build_streams(config: LiveConfig) -> list[Stream]:

@@ -197,18 +197,15 @@ def _timeframe(
     # No timeframe to infer: bars out of order or duplicated are the likelier cause,
     # and passing --timeframe would not help with them.
     raise_first_failure(time_order_checks(time_ns), time_ns, source=str(path), first_row=1)
-    if found is None:
-        names = ", ".join(tf.name for tf in Timeframe)
-        rule = (
-            "one bar has no spacing to infer a timeframe from"
-            if spacing is None
-            else f"the median bar spacing, {spacing} s, is none of {names}"
-        )
-    else:
+    if found is not None and named is not None:
         # Two guesses that disagree (a misnamed file, or bars too sparse for their
         # spacing to tell) must not silently pick one.
-        said = "" if named is None else named.name
-        rule = f"the file name says {said} but the bars are spaced {found.name}"
+        rule = f"the file name says {named.name} but the bars are spaced {found.name}"
+    elif spacing is None:
+        rule = "one bar has no spacing to infer a timeframe from"
+    else:
+        names = ", ".join(tf.name for tf in Timeframe)
+        rule = f"the median bar spacing, {spacing} s, is none of {names}"
     raise ParameterError(f"{path}: {rule}; pass --timeframe")
 
 

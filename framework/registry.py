@@ -63,7 +63,7 @@ def _from_file(path: Path, class_name: str) -> type[Strategy]:
     sys.modules[module_name] = module
     try:
         module_spec.loader.exec_module(module)
-    except Exception as error:  # anything the user's code raises: one line, no traceback
+    except (Exception, SystemExit) as error:  # whatever the user's code raises: one line
         del sys.modules[module_name]
         raise ParameterError(_import_failure(path, error)) from None
     if not hasattr(module, class_name):
@@ -73,7 +73,7 @@ def _from_file(path: Path, class_name: str) -> type[Strategy]:
     return _checked(getattr(module, class_name), f"{path}:{class_name}")
 
 
-def _import_failure(path: Path, error: Exception) -> str:
+def _import_failure(path: Path, error: BaseException) -> str:
     """``file:line: what`` for an exception raised while importing the file ``path``.
 
     A syntax error names its own line; any other error the deepest line of ``path``

@@ -99,8 +99,8 @@ def test_a_row_with_too_many_fields_is_named(tmp_path: Path) -> None:
 
     error = load_error(write(tmp_path, lines))
 
-    assert error.row == 4
-    assert "Expected 6 fields in line 5, saw 7" in error.rule
+    assert (error.row, error.line, error.rule) == (4, 5, "Expected 6 fields, saw 7")
+    assert str(error).endswith(": line 5: Expected 6 fields, saw 7")
 
 
 def test_an_extra_field_in_the_first_row_is_an_error_not_an_index(tmp_path: Path) -> None:
@@ -109,8 +109,7 @@ def test_an_extra_field_in_the_first_row_is_an_error_not_an_index(tmp_path: Path
 
     error = load_error(write(tmp_path, lines))
 
-    assert error.row == 1
-    assert "Expected 6 fields in line 2, saw 7" in error.rule
+    assert (error.row, error.line, error.rule) == (1, 2, "Expected 6 fields, saw 7")
 
 
 def test_a_blank_line_inside_the_data_counts_as_a_row(tmp_path: Path) -> None:

@@ -284,8 +284,9 @@ def test_a_strategy_file_is_reloaded_from_disk_each_time(strategy_file: Path) ->
             "class Broken:\n    ratio = 1 / 0\n",
             "cannot import {file}:2: ZeroDivisionError: division by zero",
         ),
+        ("import sys\nsys.exit(3)\n", "cannot import {file}:2: SystemExit: 3"),
     ],
-    ids=["syntax-error", "import-error", "raises-on-import"],
+    ids=["syntax-error", "import-error", "raises-on-import", "exits-on-import"],
 )
 def test_a_strategy_file_that_fails_to_import_is_one_line_with_file_and_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], source: str, message: str
