@@ -18,7 +18,7 @@ from typing import Any
 import redis
 from redis.exceptions import NoScriptError
 
-__all__ = ["COMMIT", "DISCARD", "READ", "LuaScript"]
+__all__ = ["COMMIT", "DISCARD", "READ", "LuaScript", "reply_text"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +59,11 @@ class LuaScript:
             for i, reply in zip(missing, send(missing), strict=True):
                 replies[i] = reply
         return replies
+
+
+def reply_text(value: object) -> str:
+    """A reply's bytes (a version, an entry id, an error) as text."""
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
 
 # Commits of several streams in one call. For commit i (from 1):

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from framework.errors import ParameterError, StoreError
+from framework.state._lua import reply_text
 from framework.state.errors import CommitConflict
 from framework.state.keys import StreamKey
 from framework.state.record import StateRecord
@@ -82,13 +83,13 @@ class Commit:
         status = int(reply[0])
         expected = self.record.version
         if status == _WRONG_TYPE:
-            error = f"commit of {self.key.id} failed: {_text(reply[1])}"
+            error = f"commit of {self.key.id} failed: {reply_text(reply[1])}"
             return CommitResult(self.key, expected, expected, error=error)
         version = int(reply[1])
         if status == _CONFLICT:
             return CommitResult(self.key, expected, version)
         stored = self.record.with_version(version, self.write_id)
-        skipped_ids = {_text(entry) for entry in reply[2]} if len(reply) > 2 else set()
+        skipped_ids = {reply_text(entry) for entry in reply[2]} if len(reply) > 2 else set()
         skipped = tuple(s for s in self.signals if s.outbox_id in skipped_ids)
         return CommitResult(self.key, expected, version, stored, skipped)
 
@@ -139,7 +140,3 @@ class CommitResult:
                 self.key.id, expected=self.expected_version, found=self.found_version
             )
         return self.record
-
-
-def _text(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)

@@ -21,7 +21,7 @@ import redis
 from framework.errors import ConfigError, StoreError
 from framework.state._admin import StoreAdmin
 from framework.state._guard import Guard
-from framework.state._lua import COMMIT, DISCARD, READ, LuaScript
+from framework.state._lua import COMMIT, DISCARD, READ, LuaScript, reply_text
 from framework.state.commits import Commit, CommitResult
 from framework.state.keys import StreamKey
 from framework.state.policy import ConnectionPolicy
@@ -162,7 +162,7 @@ class RedisStateStore(StoreAdmin):
                 raise StoreError(f"state store {self.name}: load failed: {reply}")
             for key, (found, *values) in zip(batch, reply, strict=True):
                 if not found:  # a key of the wrong type
-                    unusable.append((key, "", f"not a state hash ({_text(values[0])})"))
+                    unusable.append((key, "", f"not a state hash ({reply_text(values[0])})"))
                 elif mode == "v":
                     raw_version, write_id = values
                     stored = StateRecord(version=_version(raw_version), write_id=write_id or b"")
@@ -200,7 +200,9 @@ class RedisStateStore(StoreAdmin):
             return rows
 
         rows = self._guard.call("read outbox", run)
-        return [(_text(entry_id), SignalEvent.from_fields(fields)) for entry_id, fields in rows]
+        return [
+            (reply_text(entry_id), SignalEvent.from_fields(fields)) for entry_id, fields in rows
+        ]
 
     # --- writes ---------------------------------------------------------------------
     def commit(
@@ -328,7 +330,3 @@ def _version(raw: bytes | None) -> int:
         return int(raw or b"-1")
     except ValueError:
         return -1
-
-
-def _text(value: object) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
