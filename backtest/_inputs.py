@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from backtest._display import human
 from framework.candles import CandleSeries
 from framework.errors import ParameterError, ParityError
 from framework.loading import load_candles
@@ -114,23 +115,18 @@ def load_series(
     candle is refused with the span the file does hold.
     """
     if start is not None and end is not None and start > end:
-        raise ParameterError(f"--from {_moment(start)} is after --to {_moment(end)}")
+        raise ParameterError(f"--from {human(start)} is after --to {human(end)}")
     whole = load_candles(path, symbol=symbol, timeframe=timeframe, decimals=decimals)
     series = whole.between(start, end)
     if len(series) == 0:
         wanted = " ".join(
-            f"{option} {_moment(moment)}"
+            f"{option} {human(moment)}"
             for option, moment in (("--from", start), ("--to", end))
             if moment is not None
         )
-        span = f"{_moment(whole.times()[0])} to {_moment(whole.times()[-1])}"
+        span = f"{human(whole.times()[0])} to {human(whole.times()[-1])}"
         raise ParameterError(f"{path}: no candles for {wanted}; the data runs from {span}")
     return series
-
-
-def _moment(moment: datetime) -> str:
-    """A bar time as people write it: ``2026-01-15 14:15 UTC`` (naive means UTC)."""
-    return f"{moment:%Y-%m-%d %H:%M} UTC"
 
 
 @contextlib.contextmanager
