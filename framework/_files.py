@@ -50,6 +50,9 @@ def read_table(path: Path, *, source: str) -> tuple[pd.DataFrame, dict[str, Any]
         raise _parser_error(error, source=source) from None
     except UnicodeDecodeError:
         raise DataError("the file is not UTF-8 text", source=source) from None
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError) as error:
+        # A path that names no file is a mistake in the command, not bad data.
+        raise ParameterError(f"{source}: cannot read the file: {error.strerror}") from None
     except (OSError, EOFError, zlib.error) as error:
         reason = getattr(error, "strerror", None) or str(error)  # strerror omits the path
         raise DataError(f"cannot read the file: {reason}", source=source) from None

@@ -197,10 +197,10 @@ def test_process_exits_2_on_a_bad_option(good: Path, args: list[str], message: s
     assert len(done.stderr.splitlines()) == 1
 
 
-def test_process_exits_1_for_a_missing_file(tmp_path: Path) -> None:
+def test_process_exits_2_for_a_missing_file(tmp_path: Path) -> None:
     done = parity("data", "info", str(tmp_path / "nope.csv"))
 
-    assert done.returncode == 1
+    assert done.returncode == 2
     assert done.stderr.strip().endswith("cannot read the file: No such file or directory")
 
 

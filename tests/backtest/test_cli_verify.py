@@ -182,13 +182,19 @@ def test_an_unreachable_store_exits_1_with_one_line_and_no_password(
     assert len(err.splitlines()) == 1
 
 
-def test_unreadable_data_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["verify", "-s", "ma_unified", "-d", str(tmp_path / "missing.csv")])
+def test_unreadable_data_exits_1_and_a_path_to_no_file_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "EURUSD_M15.csv.gz"
+    broken.write_bytes(b"\x1f\x8b\x08 not really gzip")
+    missing = tmp_path / "missing.csv"
 
-    err = capsys.readouterr().err.strip()
-    assert code == 1
-    assert err.startswith("error:") and "missing.csv" in err
-    assert len(err.splitlines()) == 1
+    codes = [main(["verify", "-s", "ma_unified", "-d", str(path)]) for path in (broken, missing)]
+
+    unreadable, no_file = capsys.readouterr().err.splitlines()
+    assert codes == [1, 2]
+    assert unreadable.startswith(f"error: {broken}: cannot read the file: ")
+    assert no_file == f"error: {missing}: cannot read the file: No such file or directory"
 
 
 @pytest.mark.redis

@@ -229,15 +229,15 @@ def test_unreadable_files_are_a_data_error_naming_the_file(
     assert str(caught.value).startswith(f"{path}: ")
 
 
-def test_a_missing_file_is_a_data_error_without_a_traceback_worthy_message(tmp_path: Path) -> None:
+def test_a_path_to_no_file_is_a_parameter_error_naming_it(tmp_path: Path) -> None:
     path = tmp_path / "EURUSD_M15.csv"
 
-    with pytest.raises(DataError) as caught:
+    with pytest.raises(ParameterError) as caught:
         load_candles(path)
 
     assert str(caught.value) == f"{path}: cannot read the file: No such file or directory"
 
 
 def test_a_directory_is_not_a_candle_file(tmp_path: Path) -> None:
-    with pytest.raises(DataError, match="cannot read the file"):
+    with pytest.raises(ParameterError, match="cannot read the file: Is a directory"):
         load_candles(tmp_path)
