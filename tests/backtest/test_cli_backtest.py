@@ -198,12 +198,12 @@ def test_usage_errors_exit_2_with_one_clear_line(
 
 
 @pytest.mark.parametrize(
-    "content",
-    [None, b"not,a,candle,file\n1,2,3,4\n", b"\x1f\x8b\x08garbage"],
+    ("content", "exit_code"),
+    [(None, 2), (b"not,a,candle,file\n1,2,3,4\n", 1), (b"\x1f\x8b\x08garbage", 1)],
     ids=["missing", "not-candles", "broken-gzip"],
 )
-def test_unreadable_data_exits_1_with_one_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes | None
+def test_unreadable_data_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes | None, exit_code: int
 ) -> None:
     path = tmp_path / "EURUSD_M15_bad.csv.gz"
     if content is not None:
@@ -212,7 +212,7 @@ def test_unreadable_data_exits_1_with_one_line(
     code = main(["backtest", "-s", "ma_unified", "-d", str(path)])
 
     err = capsys.readouterr().err.strip()
-    assert code == 1, err
+    assert code == exit_code, err
     assert err.startswith("error:") and "EURUSD_M15_bad.csv.gz" in err
     assert len(err.splitlines()) == 1, err
 
