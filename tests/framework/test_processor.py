@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from framework.errors import ParameterError, SourceUnavailable
 from framework.loading import load_candles
 from framework.processor import SignalProcessor
 from framework.sources import SeriesCandleSource
-from framework.state import ConnectionPolicy, SignalEvent, open_store
+from framework.state import ConnectionPolicy, RedisStateStore, SignalEvent, open_store
 from framework.stream import Stream, advance
 from strategies.ma_unified import MAUnifiedStrategy
 
@@ -49,6 +50,17 @@ def replay(processor: SignalProcessor, clock: np.ndarray, rng: np.random.Generat
 
 def expected_signals(stream: Stream, series: CandleSeries) -> list[tuple[int, str]]:
     return [(s.time_ns, s.side.value) for s in run_full(stream.strategy, series).signals]
+
+
+def one_stream(
+    histories: dict[str, CandleSeries], symbol: str, **store_options: Any
+) -> tuple[CandleSeries, Stream, SeriesCandleSource, RedisStateStore, np.ndarray]:
+    """A symbol's candles, one MA stream on them, their source, an empty store, the closes."""
+    series = histories[symbol]
+    store = open_store("memory", **store_options)
+    store.invalidate(include_outbox=True)
+    stream = streams_for({symbol: series})[0]
+    return series, stream, SeriesCandleSource([series]), store, closes(series)
 
 
 def test_cycles_publish_every_full_path_signal_exactly_once(histories):
@@ -96,13 +108,8 @@ def test_a_restarted_processor_publishes_nothing_twice_and_misses_nothing(histor
 def test_a_corrected_candle_rebuilds_the_stream_and_later_signals_follow_the_new_data(
     histories,
 ):
-    series = histories["EURUSD"]
-    stream = streams_for({"EURUSD": series})[0]
-    source = SeriesCandleSource([series])
-    store = open_store("memory")
-    store.invalidate(include_outbox=True)
+    series, stream, source, store, clock = one_stream(histories, "EURUSD")
     processor = SignalProcessor([stream], source, store, catch_up_bars=10**6)
-    clock = closes(series)
     processor.cycle(now_ns=int(clock[999]))
 
     # The last processed bar is corrected: its close moves up one tick.
@@ -121,13 +128,10 @@ def test_a_corrected_candle_rebuilds_the_stream_and_later_signals_follow_the_new
 
 
 def test_with_the_store_down_signals_continue_through_the_full_path_and_are_kept(histories):
-    series = histories["GBPUSD"]
-    stream = streams_for({"GBPUSD": series})[0]
-    source = SeriesCandleSource([series])
-    store = open_store("memory", policy=ConnectionPolicy(breaker_reset_s=0.01))
-    store.invalidate(include_outbox=True)
+    series, stream, source, store, clock = one_stream(
+        histories, "GBPUSD", policy=ConnectionPolicy(breaker_reset_s=0.01)
+    )
     processor = SignalProcessor([stream], source, store, catch_up_bars=10**6)
-    clock = closes(series)
     processor.cycle(now_ns=int(clock[400]))
     published = []
     server = store._client.connection_pool.connection_kwargs["server"]
@@ -214,12 +218,7 @@ def test_processors_taking_turns_resume_from_each_others_commits(histories):
 
 
 def test_the_audit_catches_state_that_drifted_from_the_full_path_and_rebuilds_it(histories):
-    series = histories["USDJPY"]
-    stream = streams_for({"USDJPY": series})[0]
-    source = SeriesCandleSource([series])
-    store = open_store("memory")
-    store.invalidate(include_outbox=True)
-    clock = closes(series)
+    series, stream, source, store, clock = one_stream(histories, "USDJPY")
     SignalProcessor([stream], source, store, catch_up_bars=10**6).cycle(now_ns=int(clock[999]))
     # State that no history gives: the indicators saw bar 990 a tick higher, while the
     # watermark, its digest, the count and the checksum still match the source.
@@ -308,12 +307,7 @@ def test_negative_counts_are_refused(histories, option: str) -> None:
 def test_a_record_another_writer_rebuilt_to_the_same_version_is_not_stepped_with_a_stale_run(
     histories,
 ):
-    series = histories["EURUSD"]
-    stream = streams_for({"EURUSD": series})[0]
-    source = SeriesCandleSource([series])
-    store = open_store("memory")
-    store.invalidate(include_outbox=True)
-    clock = closes(series)
+    series, stream, source, store, clock = one_stream(histories, "EURUSD")
     first, second = (SignalProcessor([stream], source, store) for _ in range(2))
     for i in range(5):  # versions 1 to 5, watermark at bar 504
         first.cycle(now_ns=int(clock[500 + i]))
@@ -331,21 +325,16 @@ def test_a_record_another_writer_rebuilt_to_the_same_version_is_not_stepped_with
 
 
 def test_a_step_that_lost_its_commit_publishes_nothing_it_has_to_again_later(histories):
-    series = histories["EURUSD"]
-    stream = streams_for({"EURUSD": series})[0]
+    series, stream, source, store, clock = one_stream(histories, "EURUSD")
     bars = series.time_ns.tolist()
     signal_bars = [bars.index(s.time_ns) for s in run_full(stream.strategy, series).signals]
     behind = next(i for i in signal_bars if i > 200) - 3  # the other writer stops short of it
     ahead = behind + 10
-    store = open_store("memory")
-    store.invalidate(include_outbox=True)
-    source = SeriesCandleSource([series])
     mine, other = (
         SignalProcessor([stream], SeriesCandleSource([series]) if i else source, store,
                         catch_up_bars=10**6)
         for i in range(2)
     )  # fmt: skip
-    clock = closes(series)
     mine.cycle(now_ns=int(clock[150]))
     load_many = store.load_many
 
