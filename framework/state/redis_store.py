@@ -2,11 +2,13 @@
 
 Key layout, for prefix ``parity:`` and stream id ``ma_unified:11e6…:EURUSD:M15``::
 
-    parity:{ma_unified:11e6…:EURUSD:M15}:state    HASH   v = record version, data = record
+    parity:{ma_unified:11e6…:EURUSD:M15}:state    HASH   v = record version, w = write id,
+                                                         data = record
     parity:{ma_unified:11e6…:EURUSD:M15}:outbox   STREAM one entry per signal, id <bar ms>-<ns>
 
 Both keys of a stream share the hash tag ``{<stream id>}``, so they live in one
-Redis Cluster slot and the commit script may write both atomically.
+Redis Cluster slot and the commit script may write both atomically. Loads and commits
+go out as script calls of `batch_size` streams each, all in one pipeline.
 """
 
 from __future__ import annotations
