@@ -38,12 +38,19 @@ def bench(
     data: Annotated[
         Path | None, typer.Option(help="Real candles to bootstrap from (default: bundled).")
     ] = None,
+    streams: Annotated[
+        int, typer.Option(help="Streams in the live-cycle comparison.", min=1, max=100_000)
+    ] = BenchSettings.streams,
     as_json: JsonOption = False,
 ) -> None:
     """Measure indicators, strategy paths, a live cycle and memory against their anchors."""
     check_output_path(out, "--out")
     settings = BenchSettings.quick() if quick else BenchSettings()
-    changes: dict[str, object] = {"redis_url": redis or None, "mongodb_uri": mongodb or None}
+    changes: dict[str, object] = {
+        "redis_url": redis or None,
+        "mongodb_uri": mongodb or None,
+        "streams": streams,
+    }
     if candles is not None:
         changes["candles"] = candles
     if data is not None:

@@ -259,11 +259,14 @@ def test_parity_bench_json_prints_one_object_and_writes_it_to_out(
     monkeypatch.delenv("PARITY_MONGODB_URI", raising=False)
     out = tmp_path / "bench.json"
 
-    result = CliRunner().invoke(app, ["bench", "--candles", "3000", "--json", "--out", str(out)])
+    result = CliRunner().invoke(
+        app, ["bench", "--candles", "3000", "--streams", "10", "--json", "--out", str(out)]
+    )
 
     assert result.exit_code == 0, result.output
     printed = json.loads(result.stdout)
     assert printed["strategy"]["candles"] == 3000
+    assert printed["live_in_memory"]["streams"] == 10
     assert json.loads(out.read_text()) == printed
 
 
