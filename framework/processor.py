@@ -295,7 +295,8 @@ class SignalProcessor:
         # The run in memory holds the state of the record this process committed; any
         # other record (another writer's, even at the same version) is restored.
         held = memory.record
-        warm = memory.run if held is not None and held.same_write(record) else None
+        same = held is not None and held.same_write(record.version, record.write_id)
+        warm = memory.run if same else None
         return advance(stream, record, new, warm=warm)
 
     def _rebuild(

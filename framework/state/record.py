@@ -96,12 +96,9 @@ class StateRecord:
             write_id,
         )
 
-    def same_write(self, other: StateRecord) -> bool:
-        """Whether ``other`` is the record the same commit stored (version and write id)."""
-        return bool(self.write_id) and (self.version, self.write_id) == (
-            other.version,
-            other.write_id,
-        )
+    def same_write(self, version: int, write_id: bytes) -> bool:
+        """Whether the store's ``version`` and ``write_id`` are this record's own write."""
+        return bool(self.write_id) and (self.version, self.write_id) == (version, write_id)
 
     def encode(self) -> bytes:
         """The record as msgpack bytes (everything but `version` and `write_id`).

@@ -167,8 +167,7 @@ class RedisStateStore(StoreAdmin):
                     unusable.append((key, "", f"not a state hash ({reply_text(values[0])})"))
                 elif mode == "v":
                     raw_version, write_id = values
-                    stored = StateRecord(version=_version(raw_version), write_id=write_id or b"")
-                    if held[key].same_write(stored):
+                    if held[key].same_write(_version(raw_version), write_id or b""):
                         records[key] = held[key]
                     else:
                         changed.append(key)
