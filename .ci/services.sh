@@ -72,6 +72,45 @@ _svc_tail_log() {
 # Stops the process recorded in a pidfile: TERM, up to 10 s, then KILL.
 # A server that died on its own is reported with its log, as that explains
 # the test failures it caused.
+# _svc_wait_ready NAME WHERE PID PIDFILE LOG CHECK [ARGS...]
+# Polls CHECK ARGS... until it succeeds. If the server exits first, or the check
+# still fails after PARITY_SERVICE_TIMEOUT seconds, says why with the log's tail,
+# stops the server and returns 1.
+_svc_wait_ready() {
+    local name="$1" where="$2" pid="$3" pidfile="$4" log="$5"
+    shift 5
+    local timeout="${PARITY_SERVICE_TIMEOUT:-30}"
+    local deadline=$((SECONDS + timeout))
+    while :; do
+        if ! _svc_alive "${pid}"; then
+            _svc_err "${name} exited during startup (${where})"
+            _svc_tail_log "${log}"
+            rm -f "${pidfile}"
+            return 1
+        fi
+        "$@" && return 0
+        if ((SECONDS >= deadline)); then
+            _svc_err "${name} at ${where} did not answer within ${timeout}s"
+            _svc_tail_log "${log}"
+            _svc_stop_pidfile "${pidfile}" "${name}" "${log}"
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+
+_svc_redis_answers() {
+    local reply
+    reply="$(REDISCLI_AUTH="$2" redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null || true)"
+    [[ "${reply}" == "PONG" ]]
+}
+
+# _svc_mongo_answers OUT PYTHON URI PINGLOG
+_svc_mongo_answers() {
+    grep -q '^ready ' "$1" 2>/dev/null &&
+        "$2" -c "${_PARITY_MONGO_PING}" "$3" >/dev/null 2>>"$4"
+}
+
 _svc_stop_pidfile() {
     local pidfile="$1" name="$2" log="${3:-}" pid i
     [[ -f "${pidfile}" ]] || return 0
@@ -121,7 +160,7 @@ _svc_install_redis() {
 }
 
 start_redis() {
-    local dir bin port password conf log pidfile pid timeout deadline reply
+    local dir bin port password conf log pidfile pid
     _svc_ensure_dir || return 1
     dir="${PARITY_SERVICES_DIR}"
     pidfile="${dir}/redis.pid"
@@ -159,25 +198,8 @@ EOF
     pid=$!
     echo "${pid}" >"${pidfile}"
 
-    timeout="${PARITY_SERVICE_TIMEOUT:-30}"
-    deadline=$((SECONDS + timeout))
-    while :; do
-        if ! _svc_alive "${pid}"; then
-            _svc_err "redis-server exited during startup (port ${port})"
-            _svc_tail_log "${log}"
-            rm -f "${pidfile}"
-            return 1
-        fi
-        reply="$(REDISCLI_AUTH="${password}" redis-cli -h 127.0.0.1 -p "${port}" ping 2>/dev/null || true)"
-        [[ "${reply}" == "PONG" ]] && break
-        if ((SECONDS >= deadline)); then
-            _svc_err "redis-server on 127.0.0.1:${port} did not answer PING within ${timeout}s"
-            _svc_tail_log "${log}"
-            _svc_stop_pidfile "${pidfile}" redis-server "${log}"
-            return 1
-        fi
-        sleep 0.2
-    done
+    _svc_wait_ready redis-server "127.0.0.1:${port}" "${pid}" "${pidfile}" "${log}" \
+        _svc_redis_answers "${port}" "${password}" || return 1
 
     export PARITY_REDIS_SERVER_BIN="${bin}"
     export PARITY_REDIS_PORT="${port}"
@@ -247,7 +269,7 @@ with pymongo.MongoClient(sys.argv[1], serverSelectionTimeoutMS=1000, directConne
 '
 
 start_mongo() {
-    local dir bin port data log out pidfile pid timeout deadline uri py
+    local dir bin port data log out pidfile pid uri py
     _svc_ensure_dir || return 1
     dir="${PARITY_SERVICES_DIR}"
     pidfile="${dir}/mongo.pid"
@@ -271,29 +293,12 @@ start_mongo() {
     uri="mongodb://127.0.0.1:${port}/"
     py="${PARITY_PYTHON:-python3}"
 
-    timeout="${PARITY_SERVICE_TIMEOUT:-30}"
-    deadline=$((SECONDS + timeout))
     # Ready = the server printed its "ready" line and answers a real ping.
-    while :; do
-        if ! _svc_alive "${pid}"; then
-            _svc_err "mongo_server exited during startup (port ${port})"
-            _svc_tail_log "${log}"
-            rm -f "${pidfile}"
-            return 1
-        fi
-        if grep -q '^ready ' "${out}" 2>/dev/null &&
-            "${py}" -c "${_PARITY_MONGO_PING}" "${uri}" >/dev/null 2>>"${dir}/mongo-ping.log"; then
-            break
-        fi
-        if ((SECONDS >= deadline)); then
-            _svc_err "mongo_server at ${uri} did not answer ping within ${timeout}s"
-            _svc_tail_log "${log}"
-            _svc_tail_log "${dir}/mongo-ping.log"
-            _svc_stop_pidfile "${pidfile}" mongo_server "${log}"
-            return 1
-        fi
-        sleep 0.2
-    done
+    if ! _svc_wait_ready mongo_server "${uri}" "${pid}" "${pidfile}" "${log}" \
+        _svc_mongo_answers "${out}" "${py}" "${uri}" "${dir}/mongo-ping.log"; then
+        _svc_tail_log "${dir}/mongo-ping.log"
+        return 1
+    fi
 
     export PARITY_MONGO_SERVER_BIN="${bin}"
     export PARITY_MONGODB_URI="${uri}"
